@@ -1,0 +1,61 @@
+// The two 32-byte hashers the tree is parameterized on:
+//  - Sha256Hasher: SHA-256 through OpenSSL EVP with one reused context (pom's own proofs).
+//  - Blake2b256Hasher: unkeyed BLAKE2b with a 32-byte digest through libsodium (reproduces
+//    Fusotao's trees byte for byte).
+// Both offer a one-shot Digest() and an incremental Begin/Update/Finish.
+// Thread-safety: a hasher instance is not thread-safe (it owns a context); use one per thread.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include <sodium.h>
+
+#include "common/bytes.h"
+
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+
+namespace pom {
+
+class Sha256Hasher {
+ public:
+  static constexpr std::string_view kName = "sha256";
+
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  Sha256Hasher(Sha256Hasher&& other) noexcept;
+  Sha256Hasher& operator=(Sha256Hasher&& other) noexcept;
+
+  Bytes32 Digest(std::span<const uint8_t> data);
+
+  void Begin();
+  void Update(std::span<const uint8_t> data);
+  Bytes32 Finish();
+
+ private:
+  EVP_MD_CTX* ctx_;
+};
+
+class Blake2b256Hasher {
+ public:
+  static constexpr std::string_view kName = "blake2b256";
+
+  Blake2b256Hasher();
+
+  Bytes32 Digest(std::span<const uint8_t> data);
+
+  void Begin();
+  void Update(std::span<const uint8_t> data);
+  Bytes32 Finish();
+
+ private:
+  crypto_generichash_state state_;
+};
+
+// Calls sodium_init() once per process; every libsodium user goes through it.
+void EnsureSodiumInitialized();
+
+}  // namespace pom

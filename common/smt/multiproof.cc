@@ -1,0 +1,85 @@
+#include "common/smt/multiproof.h"
+
+#include "common/check.h"
+
+namespace pom::smt {
+
+namespace multiproof_internal {
+absl::Status Malformed(size_t offset, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("malformed multiproof at byte ", offset, ": ", std::string(what)));
+}
+}  // namespace multiproof_internal
+
+absl::Status SortLeavesForProof(std::vector<SmtLeaf>& leaves) {
+  if (leaves.empty()) return absl::InvalidArgumentError("multiproof: no leaves");
+  std::sort(leaves.begin(), leaves.end(), [](const SmtLeaf& a, const SmtLeaf& b) {
+    return Bytes32NumericLess()(a.key, b.key);
+  });
+  for (size_t i = 1; i < leaves.size(); ++i) {
+    if (leaves[i].key == leaves[i - 1].key) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("multiproof: key ", ToHex(leaves[i].key), " appears twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+void FlushZeros(std::vector<uint8_t>& out, int& zero_count) {
+  if (zero_count == 0) return;
+  out.push_back(kOpZeros);
+  out.push_back(static_cast<uint8_t>(zero_count == 256 ? 0 : zero_count));
+  zero_count = 0;
+}
+
+void AppendSibling(std::vector<uint8_t>& out, const MergeValue& v) {
+  if (v.kind == MergeValue::Kind::kValue) {
+    out.push_back(kOpSibling);
+    out.insert(out.end(), v.value.bytes.begin(), v.value.bytes.end());
+  } else {
+    out.push_back(kOpSiblingMergeWithZero);
+    out.push_back(v.zero_count);
+    out.insert(out.end(), v.value.bytes.begin(), v.value.bytes.end());
+    out.insert(out.end(), v.zero_bits.bytes.begin(), v.zero_bits.bytes.end());
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys) {
+  POM_CHECK(!keys.empty());
+  std::vector<uint8_t> out;
+  // Heights at which earlier groups wait to be merged with a later key (innermost on top).
+  std::vector<int> pending;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const bool last = i + 1 == keys.size();
+    // Below the fork with the next key, this key's path is its own; at the fork the next
+    // key's group will merge it in.
+    const int fork = last ? 256 : HighestDiffBit(keys[i].key, keys[i + 1].key, 0);
+    POM_CHECK(fork >= 0);
+    out.push_back(kOpLeaf);
+    int zero_count = 0;
+    size_t next = 0;
+    const auto& sibs = keys[i].siblings;
+    for (int h = 0; h < fork; ++h) {
+      while (next < sibs.size() && sibs[next].first < h) ++next;
+      if (!pending.empty() && pending.back() == h) {
+        pending.pop_back();
+        FlushZeros(out, zero_count);
+        out.push_back(kOpMergeTop);
+      } else if (next < sibs.size() && sibs[next].first == h) {
+        FlushZeros(out, zero_count);
+        AppendSibling(out, sibs[next].second);
+      } else {
+        ++zero_count;
+      }
+    }
+    FlushZeros(out, zero_count);
+    if (!last) pending.push_back(fork);
+  }
+  POM_CHECK(pending.empty());
+  return out;
+}
+
+}  // namespace pom::smt

@@ -1,0 +1,62 @@
+// Where the tree keeps its nodes. The tree is compressed: only leaves and forks (branches whose
+// two sides are both non-empty) are stored; the empty levels between them cost neither a node
+// nor a hash. A NodeRef names a node by its level and path:
+//   - a leaf sits at level 0 and its path is its full key;
+//   - a branch forking at height h sits at level h + 1; its path is the shared key prefix,
+//     with bits 0..h clear;
+//   - an opaque node (a pruned subtree known only by its value, imported from a multiproof)
+//     sits at the height at which the proof gave it, bits below that level clear.
+// Thread-safety: implementations say their own; the tree calls a store from one thread.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/bytes.h"
+#include "common/smt/merge_value.h"
+
+namespace pom::smt {
+
+struct NodeRef {
+  uint16_t level = 0;  // 0..256
+  Bytes32 path;
+
+  friend bool operator==(const NodeRef&, const NodeRef&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const NodeRef& r) {
+    return H::combine(std::move(h), r.level, r.path);
+  }
+};
+
+struct Node {
+  enum class Kind : uint8_t { kLeaf = 0, kBranch = 1, kOpaque = 2 };
+
+  Kind kind = Kind::kLeaf;
+  // The node's value at its own level: Value(leaf value) for a leaf, Value(merge hash) for a
+  // branch, whatever the proof gave for an opaque node.
+  MergeValue value;
+  // Branch only: the children (index 0 = left, bit clear), each lifted to the fork height, and
+  // the hash of each lifted child (cached so an update rehashes only the side that changed).
+  std::array<NodeRef, 2> child{};
+  std::array<MergeValue, 2> child_lifted{};
+  std::array<Bytes32, 2> child_hash{};
+};
+
+class NodeStore {
+ public:
+  virtual ~NodeStore() = default;
+
+  // Errors: NotFound if no node is stored under `ref`; others from the backing storage.
+  virtual absl::StatusOr<Node> Get(const NodeRef& ref) const = 0;
+  virtual absl::Status Put(const NodeRef& ref, const Node& node) = 0;
+  // Deleting an absent node is not an error.
+  virtual absl::Status Delete(const NodeRef& ref) = 0;
+  // The topmost node (nullopt: the tree is empty).
+  virtual absl::StatusOr<std::optional<NodeRef>> GetTop() const = 0;
+  virtual absl::Status SetTop(const std::optional<NodeRef>& top) = 0;
+};
+
+}  // namespace pom::smt

@@ -1,0 +1,233 @@
+#include "common/smt/tree.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace pom::smt {
+namespace {
+
+absl::Status PrunedError(const Bytes32& path, int level) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "tree: ", ToHex(path), " lies in a pruned subtree at level ", level, " (imported proof)"));
+}
+
+}  // namespace
+
+template <typename Hasher>
+absl::StatusOr<SparseMerkleTree<Hasher>> SparseMerkleTree<Hasher>::Open(NodeStore* store) {
+  SparseMerkleTree tree(store);
+  POM_ASSIGN_OR_RETURN(std::optional<NodeRef> top, store->GetTop());
+  if (top) {
+    POM_ASSIGN_OR_RETURN(Node node, tree.Load(*top));
+    tree.top_ = Entry{*top, node.value};
+  }
+  const std::optional<Entry> entry = tree.top_;
+  POM_RETURN_IF_ERROR(tree.SetTop(entry));
+  return tree;
+}
+
+template <typename Hasher>
+absl::StatusOr<Node> SparseMerkleTree<Hasher>::Load(const NodeRef& ref) const {
+  absl::StatusOr<Node> node = store_->Get(ref);
+  if (absl::IsNotFound(node.status())) {
+    return absl::DataLossError(absl::StrCat("tree: node at level ", ref.level, " path ",
+                                            ToHex(ref.path), " is referenced but missing"));
+  }
+  return node;
+}
+
+template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::PutSimple(const Entry& e, Node::Kind kind) {
+  Node node;
+  node.kind = kind;
+  node.value = e.value;
+  return store_->Put(e.ref, node);
+}
+
+template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::SetTop(const std::optional<Entry>& top) {
+  top_ = top;
+  if (top) {
+    POM_RETURN_IF_ERROR(store_->SetTop(top->ref));
+    root_ = HashOf(hasher_, Lift(hasher_, top->value, top->ref.level, top->ref.path, 256));
+  } else {
+    POM_RETURN_IF_ERROR(store_->SetTop(std::nullopt));
+    root_ = Bytes32();
+  }
+  return absl::OkStatus();
+}
+
+template <typename Hasher>
+void SparseMerkleTree<Hasher>::SetChild(Node& branch, int fork, int side, const Entry& child) {
+  branch.child[side] = child.ref;
+  branch.child_lifted[side] = Lift(hasher_, child.value, child.ref.level, child.ref.path, fork);
+  branch.child_hash[side] = HashOf(hasher_, branch.child_lifted[side]);
+}
+
+template <typename Hasher>
+void SparseMerkleTree<Hasher>::RehashBranch(Node& branch, int fork, const Bytes32& path) {
+  branch.value = MergeValue::FromValue(
+      MergeHashes(hasher_, fork, path, branch.child_hash[0], branch.child_hash[1]));
+}
+
+template <typename Hasher>
+absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher>::MakeBranch(
+    const Entry& a, const Entry& b, int fork) {
+  const NodeRef ref{static_cast<uint16_t>(fork + 1), ClearBitsBelow(a.ref.path, fork + 1)};
+  Node node;
+  node.kind = Node::Kind::kBranch;
+  SetChild(node, fork, GetBit(a.ref.path, fork), a);
+  SetChild(node, fork, GetBit(b.ref.path, fork), b);
+  RehashBranch(node, fork, ref.path);
+  POM_RETURN_IF_ERROR(store_->Put(ref, node));
+  return Entry{ref, node.value};
+}
+
+template <typename Hasher>
+absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::Place(
+    const std::optional<NodeRef>& at, const Entry& m, Node::Kind kind) {
+  if (!at) {
+    if (m.value.IsZero()) return PlaceResult{std::nullopt, false};
+    POM_RETURN_IF_ERROR(PutSimple(m, kind));
+    return PlaceResult{m, true};
+  }
+  POM_ASSIGN_OR_RETURN(Node node, Load(*at));
+  const Entry self{*at, node.value};
+  const int shared_from = std::max(at->level, m.ref.level);
+  const int fork = HighestDiffBit(at->path, m.ref.path, shared_from);
+  if (fork >= 0) {
+    // `m` lies beside this subtree: a new fork joins them (nothing to do to delete an absent key).
+    if (m.value.IsZero()) return PlaceResult{self, false};
+    POM_RETURN_IF_ERROR(PutSimple(m, kind));
+    POM_ASSIGN_OR_RETURN(Entry branch, MakeBranch(self, m, fork));
+    return PlaceResult{branch, true};
+  }
+  if (at->level == m.ref.level) {
+    if (node.kind == Node::Kind::kLeaf && kind == Node::Kind::kLeaf) {
+      if (m.value.IsZero()) {
+        POM_RETURN_IF_ERROR(store_->Delete(*at));
+        return PlaceResult{std::nullopt, true};
+      }
+      if (node.value == m.value) return PlaceResult{self, false};
+      POM_RETURN_IF_ERROR(PutSimple(m, kind));
+      return PlaceResult{m, true};
+    }
+    if (node.kind == kind && node.value == m.value) return PlaceResult{self, false};
+    return absl::FailedPreconditionError(absl::StrCat(
+        "tree: conflicting nodes at level ", at->level, " path ", ToHex(at->path)));
+  }
+  if (at->level < m.ref.level) return PrunedError(at->path, m.ref.level);
+  if (node.kind != Node::Kind::kBranch) return PrunedError(m.ref.path, at->level);
+
+  const int h = at->level - 1;
+  const int side = GetBit(m.ref.path, h);
+  POM_ASSIGN_OR_RETURN(PlaceResult child, Place(node.child[side], m, kind));
+  if (!child.changed) return PlaceResult{self, false};
+  if (!child.top) {
+    // One side emptied: the fork disappears and the other side takes its place.
+    POM_RETURN_IF_ERROR(store_->Delete(*at));
+    const NodeRef other = node.child[1 - side];
+    POM_ASSIGN_OR_RETURN(Node other_node, Load(other));
+    return PlaceResult{Entry{other, other_node.value}, true};
+  }
+  SetChild(node, h, side, *child.top);
+  RehashBranch(node, h, at->path);
+  POM_RETURN_IF_ERROR(store_->Put(*at, node));
+  return PlaceResult{Entry{*at, node.value}, true};
+}
+
+template <typename Hasher>
+absl::StatusOr<Bytes32> SparseMerkleTree<Hasher>::Get(const Bytes32& key) const {
+  std::optional<NodeRef> at = top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt;
+  while (at) {
+    POM_ASSIGN_OR_RETURN(Node node, Load(*at));
+    if (HighestDiffBit(key, at->path, at->level) >= 0) return Bytes32();
+    if (node.kind == Node::Kind::kLeaf) return node.value.value;
+    if (node.kind == Node::Kind::kOpaque) return PrunedError(key, at->level);
+    at = node.child[GetBit(key, at->level - 1)];
+  }
+  return Bytes32();
+}
+
+template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::Update(const Bytes32& key, const Bytes32& value) {
+  const Entry m{NodeRef{0, key}, MergeValue::FromValue(value)};
+  POM_ASSIGN_OR_RETURN(
+      PlaceResult result,
+      Place(top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt, m, Node::Kind::kLeaf));
+  if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
+  return absl::OkStatus();
+}
+
+template <typename Hasher>
+absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SparseMerkleTree<Hasher>::SiblingsOf(
+    const Bytes32& key) const {
+  std::vector<std::pair<int, MergeValue>> out;
+  std::optional<NodeRef> at = top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt;
+  while (at) {
+    POM_ASSIGN_OR_RETURN(Node node, Load(*at));
+    const int fork = HighestDiffBit(key, at->path, at->level);
+    if (fork >= 0) {
+      // The key's path leaves this subtree at `fork`: the whole subtree is its sibling there.
+      out.emplace_back(fork, Lift(hasher_, node.value, at->level, at->path, fork));
+      break;
+    }
+    if (node.kind == Node::Kind::kLeaf) break;  // the key itself
+    if (node.kind == Node::Kind::kOpaque) return PrunedError(key, at->level);
+    const int h = at->level - 1;
+    const int side = GetBit(key, h);
+    out.emplace_back(h, node.child_lifted[1 - side]);
+    at = node.child[side];
+  }
+  std::reverse(out.begin(), out.end());
+  return out;
+}
+
+template <typename Hasher>
+absl::StatusOr<std::vector<uint8_t>> SparseMerkleTree<Hasher>::Multiproof(
+    std::span<const Bytes32> keys) const {
+  std::vector<SmtLeaf> sorted;
+  sorted.reserve(keys.size());
+  for (const Bytes32& k : keys) sorted.push_back({k, Bytes32()});
+  POM_RETURN_IF_ERROR(SortLeavesForProof(sorted));
+  std::vector<KeySiblings> material(sorted.size());
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    material[i].key = sorted[i].key;
+    POM_ASSIGN_OR_RETURN(material[i].siblings, SiblingsOf(sorted[i].key));
+  }
+  return CompileMultiproof(material);
+}
+
+template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::ImportMultiproof(std::span<const uint8_t> proof,
+                                                        std::span<const SmtLeaf> leaves) {
+  if (top_) return absl::FailedPreconditionError("tree: import into a non-empty tree");
+  std::vector<ProofSibling> siblings;
+  POM_ASSIGN_OR_RETURN(
+      Bytes32 proven,
+      ComputeMultiproofRoot(hasher_, proof, std::vector<SmtLeaf>(leaves.begin(), leaves.end()),
+                            &siblings));
+  for (const ProofSibling& s : siblings) {
+    // The sibling is the subtree beside the item's path at height s.height.
+    Bytes32 path = s.key;
+    path[s.height >> 3] ^= static_cast<uint8_t>(1u << (s.height & 7));
+    const Entry opaque{NodeRef{static_cast<uint16_t>(s.height), ClearBitsBelow(path, s.height)},
+                       s.value};
+    POM_ASSIGN_OR_RETURN(
+        PlaceResult r,
+        Place(top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt, opaque, Node::Kind::kOpaque));
+    if (r.changed) POM_RETURN_IF_ERROR(SetTop(r.top));
+  }
+  for (const SmtLeaf& leaf : leaves) POM_RETURN_IF_ERROR(Update(leaf.key, leaf.value));
+  if (root_ != proven) {
+    return absl::InvalidArgumentError("tree: imported proof does not rebuild its own root");
+  }
+  return absl::OkStatus();
+}
+
+template class SparseMerkleTree<Sha256Hasher>;
+template class SparseMerkleTree<Blake2b256Hasher>;
+
+}  // namespace pom::smt

@@ -1,0 +1,96 @@
+// The sparse Merkle tree of docs/protocol.md "The tree": 256 levels, Fusotao-compatible merge
+// rules, compressed so that only forks and leaves are stored and only non-empty levels cost a
+// hash. The hasher is a template parameter (Sha256Hasher for pom's proofs, Blake2b256Hasher to
+// reproduce Fusotao's roots).
+//
+// Usage:
+//   smt::MemoryNodeStore store;
+//   POM_ASSIGN_OR_RETURN(auto tree, smt::SparseMerkleTree<Sha256Hasher>::Open(&store));
+//   POM_RETURN_IF_ERROR(tree.Update(key, value));     // a zero value deletes
+//   POM_ASSIGN_OR_RETURN(auto proof, tree.Multiproof(keys));
+//   smt::ComputeMultiproofRoot(hasher, proof, leaves) == tree.root()
+//
+// Errors: operations return the store's errors; DataLoss if a referenced node is missing;
+// FailedPrecondition for keys inside a pruned (opaque) subtree. After a store error the tree
+// may be partly updated: reopen it from a consistent store.
+// Thread-safety: not thread-safe, including const methods (they share the hasher).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/bytes.h"
+#include "common/hash.h"
+#include "common/smt/merge_value.h"
+#include "common/smt/multiproof.h"
+#include "common/smt/node_store.h"
+
+namespace pom::smt {
+
+template <typename Hasher>
+class SparseMerkleTree {
+ public:
+  // Opens the tree held by `store` (empty, or written by an earlier tree with the same hasher).
+  // `store` is not owned and must outlive the tree.
+  static absl::StatusOr<SparseMerkleTree> Open(NodeStore* store);
+
+  SparseMerkleTree(SparseMerkleTree&&) = default;
+  SparseMerkleTree& operator=(SparseMerkleTree&&) = default;
+
+  // The root: all-zero for the empty tree.
+  const Bytes32& root() const { return root_; }
+  bool empty() const { return !top_.has_value(); }
+
+  // The value at `key` (all-zero if absent).
+  absl::StatusOr<Bytes32> Get(const Bytes32& key) const;
+
+  // Sets `key` to `value`; an all-zero value deletes the key.
+  absl::Status Update(const Bytes32& key, const Bytes32& value);
+
+  // The compiled multiproof of `keys` (present or absent; any order).
+  // Errors: InvalidArgument if `keys` is empty or repeats a key.
+  absl::StatusOr<std::vector<uint8_t>> Multiproof(std::span<const Bytes32> keys) const;
+
+  // Builds a pruned tree from a multiproof and its leaves: the leaves become real leaves and the
+  // proof's siblings opaque subtrees. The result has the root the proof proves and can produce
+  // the same proof, and update the proven leaves. REQUIRES: the tree is empty.
+  // Errors: InvalidArgument for a malformed proof; FailedPrecondition if the tree is not empty.
+  absl::Status ImportMultiproof(std::span<const uint8_t> proof, std::span<const SmtLeaf> leaves);
+
+ private:
+  struct Entry {
+    NodeRef ref;
+    MergeValue value;
+  };
+  struct PlaceResult {
+    std::optional<Entry> top;
+    bool changed = false;
+  };
+
+  explicit SparseMerkleTree(NodeStore* store) : store_(store) {}
+
+  absl::StatusOr<Node> Load(const NodeRef& ref) const;
+  absl::Status PutSimple(const Entry& e, Node::Kind kind);
+  absl::Status SetTop(const std::optional<Entry>& top);
+  // Sets a branch's child `side` to `child`, lifted to the fork height `fork`.
+  void SetChild(Node& branch, int fork, int side, const Entry& child);
+  void RehashBranch(Node& branch, int fork, const Bytes32& path);
+  absl::StatusOr<Entry> MakeBranch(const Entry& a, const Entry& b, int fork);
+  // Puts `m` (a leaf, possibly zero to delete, or an opaque node) into the subtree at `at`.
+  absl::StatusOr<PlaceResult> Place(const std::optional<NodeRef>& at, const Entry& m,
+                                    Node::Kind kind);
+  absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
+
+  NodeStore* store_;
+  mutable Hasher hasher_;
+  std::optional<Entry> top_;
+  Bytes32 root_;
+};
+
+extern template class SparseMerkleTree<Sha256Hasher>;
+extern template class SparseMerkleTree<Blake2b256Hasher>;
+
+}  // namespace pom::smt
