@@ -8,7 +8,12 @@
 //   0x48             merge the two top items (same height, same parent; left below right)
 //   0x4F n           merge the top item with n empty siblings (n = 0 means 256)
 // The program must end with exactly one item, at height 256, every leaf consumed.
-// Byte-compatible with Fusotao's compiled proofs (docs/protocol.md "Multiproof").
+// Byte-compatible with Fusotao's compiled proofs (docs/protocol.md "Multiproof"). Unlike
+// Fusotao's verifier, only canonical programs are accepted, so a proof has exactly one byte
+// form: a 0x50 sibling is non-zero (an empty sibling is part of a zero run), zero runs are
+// maximal (no 0x4F right after 0x4F), and a 0x51 sibling merged at height h has
+// 1 <= count <= h and zero_bits only within heights h - count .. h - 1 (a lifted subtree can
+// have no other). Without the last rule, bits a later zero-merge sets anyway could be flipped.
 // Thread-safety: pure functions over a caller-owned hasher.
 #pragma once
 
@@ -92,6 +97,7 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
   stack.reserve(leaves.size() + 1);
   size_t leaf_index = 0;
   size_t pc = 0;
+  uint8_t previous_op = 0;
 
   // Merges the top item with `sibling` at the item's height.
   auto merge_sibling = [&](const MergeValue& sibling, size_t at) -> absl::Status {
@@ -99,6 +105,16 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
     Item& item = stack.back();
     if (item.height > 255) return Malformed(at, "sibling above height 255");
     const int h = item.height;
+    if (sibling.kind == MergeValue::Kind::kValue && sibling.IsZero()) {
+      return Malformed(at, "empty sibling outside a zero run");
+    }
+    if (sibling.kind == MergeValue::Kind::kMergeWithZero) {
+      const int count = sibling.zero_count;
+      if (count < 1 || count > h) return Malformed(at, "merge-with-zero count out of range");
+      if (BitsInRange(sibling.zero_bits, h - count, h) != sibling.zero_bits) {
+        return Malformed(at, "merge-with-zero bits outside the lifted range");
+      }
+    }
     if (siblings != nullptr && !sibling.IsZero()) siblings->push_back({h, item.key, sibling});
     const Bytes32 parent = ParentPath(item.key, h);
     item.value = GetBit(item.key, h) ? Merge(hasher, h, parent, sibling, item.value)
@@ -111,6 +127,8 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
   while (pc < proof.size()) {
     const size_t at = pc;
     const uint8_t op = proof[pc++];
+    if (op == kOpZeros && previous_op == kOpZeros) return Malformed(at, "split zero run");
+    previous_op = op;
     switch (op) {
       case kOpLeaf: {
         if (leaf_index >= leaves.size()) return Malformed(at, "more leaf pushes than leaves");

@@ -1,1 +1,197 @@
+#include "common/smt/tree.h"
+
 #include <gtest/gtest.h>
+
+#include "common/hash.h"
+#include "common/smt/memory_node_store.h"
+#include "tests/common/smt_reference.h"
+#include "tests/testing/random.h"
+
+namespace pom::smt {
+namespace {
+
+using Tree = SparseMerkleTree<Sha256Hasher>;
+
+Bytes32 Key(uint8_t low, uint8_t high = 0) {
+  Bytes32 k;
+  k[0] = low;
+  k[31] = high;
+  return k;
+}
+
+Bytes32 Val(uint64_t v) { return PackHalves(v, 0); }
+
+class SmtTreeTest : public ::testing::Test {
+ protected:
+  SmtTreeTest() : tree_(*Tree::Open(&store_)) {}
+  MemoryNodeStore store_;
+  Tree tree_;
+  Sha256Hasher hasher_;
+};
+
+TEST_F(SmtTreeTest, EmptyTreeHasZeroRootAndProvesAbsence) {
+  EXPECT_TRUE(tree_.root().IsZero());
+  absl::StatusOr<std::vector<uint8_t>> proof = tree_.Multiproof(std::vector<Bytes32>{Key(1)});
+  ASSERT_TRUE(proof.ok());
+  EXPECT_EQ(ToHex(*proof), "4c4f00");
+  absl::StatusOr<Bytes32> root = ComputeMultiproofRoot(hasher_, *proof, {{Key(1), Bytes32()}});
+  ASSERT_TRUE(root.ok());
+  EXPECT_TRUE(root->IsZero());
+}
+
+TEST_F(SmtTreeTest, InsertGetDelete) {
+  ASSERT_TRUE(tree_.Update(Key(1), Val(10)).ok());
+  ASSERT_TRUE(tree_.Update(Key(2), Val(20)).ok());
+  EXPECT_EQ(*tree_.Get(Key(1)), Val(10));
+  EXPECT_EQ(*tree_.Get(Key(2)), Val(20));
+  EXPECT_TRUE(tree_.Get(Key(3))->IsZero());
+  ASSERT_TRUE(tree_.Update(Key(1), Bytes32()).ok());
+  EXPECT_TRUE(tree_.Get(Key(1))->IsZero());
+  ASSERT_TRUE(tree_.Update(Key(2), Bytes32()).ok());
+  EXPECT_TRUE(tree_.root().IsZero());
+  EXPECT_EQ(store_.leaf_count(), 0u);
+  EXPECT_EQ(store_.inner_count(), 0u);
+}
+
+TEST_F(SmtTreeTest, DeletingAnAbsentKeyChangesNothing) {
+  ASSERT_TRUE(tree_.Update(Key(1), Val(10)).ok());
+  const Bytes32 root = tree_.root();
+  ASSERT_TRUE(tree_.Update(Key(9), Bytes32()).ok());
+  EXPECT_EQ(tree_.root(), root);
+}
+
+TEST_F(SmtTreeTest, ForksAtTheLowestAndHighestBitsMatchReference) {
+  testing::ReferenceSmt<Sha256Hasher> ref;
+  // Keys differing only in bit 0, only in bit 255, and in both.
+  const Bytes32 keys[] = {Key(0, 0), Key(1, 0), Key(0, 0x80), Key(1, 0x80), Key(2, 0x7f)};
+  uint64_t v = 1;
+  for (const Bytes32& k : keys) {
+    ASSERT_TRUE(tree_.Update(k, Val(v)).ok());
+    ref.Update(k, Val(v));
+    ++v;
+    EXPECT_EQ(tree_.root(), ref.root());
+  }
+  std::vector<Bytes32> all(std::begin(keys), std::end(keys));
+  EXPECT_EQ(ToHex(*tree_.Multiproof(all)), ToHex(ref.Multiproof(all)));
+  for (const Bytes32& k : keys) {
+    ASSERT_TRUE(tree_.Update(k, Bytes32()).ok());
+    ref.Update(k, Bytes32());
+    EXPECT_EQ(tree_.root(), ref.root());
+  }
+  EXPECT_TRUE(tree_.root().IsZero());
+}
+
+TEST_F(SmtTreeTest, ReopeningTheStoreKeepsTheTree) {
+  ASSERT_TRUE(tree_.Update(Key(1), Val(10)).ok());
+  ASSERT_TRUE(tree_.Update(Key(7, 3), Val(70)).ok());
+  absl::StatusOr<Tree> again = Tree::Open(&store_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->root(), tree_.root());
+  EXPECT_EQ(*again->Get(Key(7, 3)), Val(70));
+}
+
+TEST_F(SmtTreeTest, HashersGiveDifferentRoots) {
+  MemoryNodeStore other;
+  auto blake = SparseMerkleTree<Blake2b256Hasher>::Open(&other);
+  ASSERT_TRUE(blake.ok());
+  ASSERT_TRUE(tree_.Update(Key(1), Val(10)).ok());
+  ASSERT_TRUE(blake->Update(Key(1), Val(10)).ok());
+  EXPECT_NE(tree_.root(), blake->root());
+}
+
+TEST_F(SmtTreeTest, MultiproofRejectsEmptyAndRepeatedKeys) {
+  EXPECT_EQ(tree_.Multiproof({}).status().code(), absl::StatusCode::kInvalidArgument);
+  const std::vector<Bytes32> twice = {Key(1), Key(1)};
+  EXPECT_EQ(tree_.Multiproof(twice).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SmtTreeTest, MalformedProgramsAreRejected) {
+  ASSERT_TRUE(tree_.Update(Key(1), Val(10)).ok());
+  ASSERT_TRUE(tree_.Update(Key(2), Val(20)).ok());
+  const std::vector<SmtLeaf> one = {{Key(1), Val(10)}};
+  const std::vector<SmtLeaf> two = {{Key(1), Val(10)}, {Key(2), Val(20)}};
+  auto code = [&](std::vector<uint8_t> program, const std::vector<SmtLeaf>& leaves) {
+    return ComputeMultiproofRoot(hasher_, program, leaves).status().code();
+  };
+  const auto kBad = absl::StatusCode::kInvalidArgument;
+  EXPECT_EQ(code({}, one), kBad);                                  // no items
+  EXPECT_EQ(code({0x4c}, one), kBad);                              // ends at height 0
+  EXPECT_EQ(code({0x4c, 0x4f}, one), kBad);                        // truncated count
+  EXPECT_EQ(code({0x4c, 0x50, 1, 2}, one), kBad);                  // truncated sibling
+  EXPECT_EQ(code({0x4c, 0x51, 1}, one), kBad);                     // truncated MWZ sibling
+  EXPECT_EQ(code({0x4c, 0x48}, one), kBad);                        // merge of one item
+  EXPECT_EQ(code({0x4c, 0x4c, 0x4f, 0x00}, one), kBad);            // more pushes than leaves
+  EXPECT_EQ(code({0x4c, 0x4f, 0x00}, two), kBad);                  // leaf left over
+  EXPECT_EQ(code({0x4c, 0x4f, 0x00, 0x4f, 0x01}, one), kBad);      // past height 256
+  EXPECT_EQ(code({0x4c, 0x4f, 0xff, 0x4f, 0x02}, one), kBad);      // past height 256
+  EXPECT_EQ(code({0x4c, 0x99}, one), kBad);                        // unknown opcode
+  EXPECT_EQ(code({0x50}, one), kBad);                              // sibling, empty stack
+  EXPECT_EQ(code({0x4c, 0x4f, 0x01, 0x4f, 0xff}, one), kBad);      // split zero run
+  std::vector<uint8_t> zero_sibling = {0x4c, 0x50};
+  zero_sibling.resize(34, 0);
+  zero_sibling.insert(zero_sibling.end(), {0x4f, 0xff});
+  EXPECT_EQ(code(zero_sibling, one), kBad);                        // empty sibling as a value
+  // A merge-with-zero sibling at height 3 may carry count 1..3 and bits 3-count..2 only.
+  auto mwz_at_3 = [](uint8_t count, uint8_t bits0) {
+    std::vector<uint8_t> p = {0x4c, 0x4f, 0x03, 0x51, count};
+    p.resize(p.size() + 32, 0xaa);  // base
+    std::vector<uint8_t> bits(32, 0);
+    bits[0] = bits0;
+    p.insert(p.end(), bits.begin(), bits.end());
+    p.insert(p.end(), {0x4f, 0xfc});
+    return p;
+  };
+  EXPECT_TRUE(ComputeMultiproofRoot(hasher_, mwz_at_3(3, 0x07), one).ok());
+  EXPECT_TRUE(ComputeMultiproofRoot(hasher_, mwz_at_3(1, 0x04), one).ok());
+  EXPECT_EQ(code(mwz_at_3(0, 0x00), one), kBad);                   // count 0
+  EXPECT_EQ(code(mwz_at_3(4, 0x00), one), kBad);                   // count above height
+  EXPECT_EQ(code(mwz_at_3(1, 0x02), one), kBad);                   // bit below the range
+  EXPECT_EQ(code(mwz_at_3(3, 0x08), one), kBad);                   // bit at the merge height
+  EXPECT_EQ(code({0x4c, 0x4f, 0x00}, {{Key(1), Val(1)}, {Key(1), Val(2)}}), kBad);  // repeated key
+  // Two items merged in the wrong order (key 2 sorts after key 1: bit 0 of 1 is 1, of 2 is 0,
+  // so they fork at bit 1, and items must be left then right).
+  std::vector<uint8_t> good = *tree_.Multiproof(std::vector<Bytes32>{Key(1), Key(2)});
+  ASSERT_TRUE(ComputeMultiproofRoot(hasher_, good, two).ok());
+  EXPECT_EQ(*ComputeMultiproofRoot(hasher_, good, two), tree_.root());
+}
+
+TEST_F(SmtTreeTest, PrunedTreeFromProofUpdatesProvenLeavesOnly) {
+  testing::Rng rng(7);
+  std::vector<Bytes32> keys;
+  for (int i = 0; i < 200; ++i) {
+    keys.push_back(rng.NextBytes32());
+    ASSERT_TRUE(tree_.Update(keys.back(), Val(i + 1)).ok());
+  }
+  const std::vector<Bytes32> proven = {keys[3], keys[50], rng.NextBytes32()};
+  std::vector<SmtLeaf> leaves;
+  for (const Bytes32& k : proven) leaves.push_back({k, *tree_.Get(k)});
+  const std::vector<uint8_t> proof = *tree_.Multiproof(proven);
+
+  MemoryNodeStore pruned_store;
+  Tree pruned = *Tree::Open(&pruned_store);
+  ASSERT_TRUE(pruned.ImportMultiproof(proof, leaves).ok());
+  EXPECT_EQ(pruned.root(), tree_.root());
+  EXPECT_EQ(ToHex(*pruned.Multiproof(proven)), ToHex(proof));
+  // Updating a proven key (present or absent) tracks the full tree.
+  for (const Bytes32& k : proven) {
+    ASSERT_TRUE(pruned.Update(k, Val(999)).ok());
+    ASSERT_TRUE(tree_.Update(k, Val(999)).ok());
+    EXPECT_EQ(pruned.root(), tree_.root());
+  }
+  // A key the proof did not cover lies inside a pruned subtree.
+  EXPECT_EQ(pruned.Update(keys[100], Val(1)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(pruned.Get(keys[100]).status().code(), absl::StatusCode::kFailedPrecondition);
+  // Import needs an empty tree.
+  EXPECT_EQ(tree_.ImportMultiproof(proof, leaves).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SmtTreeTest, ImportRejectsAProofThatDoesNotVerify) {
+  MemoryNodeStore s;
+  Tree t = *Tree::Open(&s);
+  const std::vector<uint8_t> bad = {0x4c, 0x4c};
+  EXPECT_EQ(t.ImportMultiproof(bad, std::vector<SmtLeaf>{{Key(1), Val(1)}}).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pom::smt
