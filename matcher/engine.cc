@@ -1,0 +1,93 @@
+#include "matcher/engine.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/check.h"
+#include "common/rules/rules.h"
+#include "common/status_macros.h"
+
+namespace pom::matcher {
+
+Engine::Engine(EngineOptions options) : options_(options), recording_(&state_) {
+  auto tree = smt::SparseMerkleTree<Sha256Hasher>::Open(&store_);
+  POM_CHECK_OK(tree);  // an empty in-memory store cannot fail to open
+  tree_ = std::make_unique<smt::SparseMerkleTree<Sha256Hasher>>(std::move(*tree));
+}
+
+absl::Status Engine::CreditChain(const rules::AccountId& user, rules::Currency currency,
+                                 Amount amount) {
+  return ledger_.CreditChain(user, currency, amount);
+}
+
+absl::Status Engine::Halt(absl::Status reason) {
+  halted_ = absl::InternalError(
+      absl::StrCat("engine halted at sequence ", sequence_, ": ", reason.ToString()));
+  return halted_;
+}
+
+absl::Status Engine::Admit(const rules::Command& command) {
+  if (!halted_.ok()) return absl::FailedPreconditionError(halted_.ToString());
+  POM_RETURN_IF_ERROR(rules::ValidateCommand(command));
+  if (options_.check_signatures && !rules::VerifyCommandSignature(options_.prover_id, command)) {
+    return absl::UnauthenticatedError("bad signature");
+  }
+  if (command.IsAdmin() && command.signer != options_.operator_account) {
+    return absl::PermissionDeniedError("market admin commands must be signed by the operator");
+  }
+  POM_ASSIGN_OR_RETURN(uint64_t last, state_.GetNonce(command.signer));
+  if (command.nonce <= last) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stale nonce ", command.nonce, " (last used ", last, ")"));
+  }
+  if (const auto* d = std::get_if<rules::Deposit>(&command.body)) {
+    if (!ledger_.CanDeposit(command.signer, d->currency, d->amount)) {
+      return absl::FailedPreconditionError("deposit without a chain-side authorization");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rules::Outcome> Engine::SubmitUnproved(const rules::Command& command) {
+  POM_RETURN_IF_ERROR(Admit(command));
+  ++sequence_;
+  const rules::Context context{rules::Sequence{sequence_}, options_.operator_account};
+  absl::StatusOr<rules::Outcome> outcome = rules::Apply(state_, context, command);
+  if (!outcome.ok()) return Halt(outcome.status());
+  absl::Status ledger = ledger_.ApplyEvent(command, *outcome);
+  if (!ledger.ok()) return Halt(ledger);
+  return outcome;
+}
+
+absl::StatusOr<rules::EventProof> Engine::Submit(const rules::Command& command) {
+  if (!options_.prove) return absl::FailedPreconditionError("engine built without proofs");
+  POM_RETURN_IF_ERROR(Admit(command));
+  ++sequence_;
+  const rules::Context context{rules::Sequence{sequence_}, options_.operator_account};
+  recording_.Reset();
+  absl::StatusOr<rules::Outcome> outcome = rules::Apply(recording_, context, command);
+  if (!outcome.ok()) return Halt(outcome.status());
+  absl::Status ledger = ledger_.ApplyEvent(command, *outcome);
+  if (!ledger.ok()) return Halt(ledger);
+
+  rules::EventProof proof;
+  proof.sequence = rules::Sequence{sequence_};
+  proof.prev_root = tree_->root();
+  proof.command = command;
+  proof.outcome = std::move(*outcome);
+  proof.leaves = recording_.TakeLeaves();
+  std::vector<Bytes32> keys;
+  keys.reserve(proof.leaves.size());
+  for (const rules::TouchedLeaf& leaf : proof.leaves) {
+    keys.push_back(rules::TreeKey(leaf.key));
+    if (leaf.new_value != leaf.old_value) {
+      absl::Status updated = tree_->Update(keys.back(), leaf.new_value);
+      if (!updated.ok()) return Halt(updated);
+    }
+  }
+  absl::StatusOr<std::vector<uint8_t>> multiproof = tree_->Multiproof(keys);
+  if (!multiproof.ok()) return Halt(multiproof.status());
+  proof.multiproof = std::move(*multiproof);
+  proof.new_root = tree_->root();
+  return proof;
+}
+
+}  // namespace pom::matcher

@@ -1,0 +1,172 @@
+// The engine over generated streams: every command of a generated stream is admitted, every
+// proof proves its old leaves against the previous root and its new leaves against the new
+// root, every record matches its leaf, and the whole-state invariants hold after every event.
+// Also: refusals (bad signature, replayed nonce, unauthorized deposit, admin by a user) are
+// not sequenced, and the same stream gives the same roots twice (determinism).
+#include <gtest/gtest.h>
+
+#include "bench/workload.h"
+#include "common/rules/proof.h"
+#include "common/smt/multiproof.h"
+#include "matcher/engine.h"
+#include "tests/matcher/invariants.h"
+#include "tests/testing/random.h"
+
+namespace pom::matcher {
+namespace {
+
+using rules::Command;
+
+std::unique_ptr<Engine> MakeEngine(const codec::Genesis& g) {
+  EngineOptions o;
+  o.prover_id = g.prover_id;
+  o.operator_account = g.operator_key;
+  auto engine = std::make_unique<Engine>(o);
+  for (const auto& b : g.chain_balances) EXPECT_TRUE(engine->CreditChain(b.user, b.currency, b.amount).ok());
+  return engine;
+}
+
+// The checks a verifier makes on the Merkle side of a proof.
+void CheckProofMerkle(const rules::EventProof& p) {
+  std::vector<smt::SmtLeaf> old_leaves, new_leaves;
+  for (const rules::TouchedLeaf& l : p.leaves) {
+    const Bytes32 key = rules::TreeKey(l.key);
+    old_leaves.push_back({key, l.old_value});
+    new_leaves.push_back({key, l.new_value});
+    const rules::LeafKind kind = l.key.kind();
+    const bool has_record = kind == rules::LeafKind::kOrder || kind == rules::LeafKind::kPageLink ||
+                            kind == rules::LeafKind::kMarket;
+    for (const auto& [value, record] : {std::pair(l.old_value, l.old_record), std::pair(l.new_value, l.new_record)}) {
+      ASSERT_EQ(has_record && !value.IsZero(), !record.empty()) << "record presence";
+      if (record.empty()) continue;
+      Bytes32 hash;
+      switch (l.key.kind()) {
+        case rules::LeafKind::kOrder: hash = rules::RecordHash(*rules::DecodeOrderRecord(record)); break;
+        case rules::LeafKind::kPageLink: hash = rules::RecordHash(*rules::DecodePageRecord(record)); break;
+        case rules::LeafKind::kMarket: hash = rules::RecordHash(*rules::DecodeMarketRecord(record)); break;
+        default: FAIL() << "record on a plain leaf";
+      }
+      ASSERT_EQ(hash, value);
+    }
+  }
+  Sha256Hasher h;
+  absl::StatusOr<Bytes32> old_root = smt::ComputeMultiproofRoot(h, p.multiproof, old_leaves);
+  ASSERT_TRUE(old_root.ok()) << old_root.status();
+  ASSERT_EQ(*old_root, p.prev_root);
+  absl::StatusOr<Bytes32> new_root = smt::ComputeMultiproofRoot(h, p.multiproof, new_leaves);
+  ASSERT_TRUE(new_root.ok()) << new_root.status();
+  ASSERT_EQ(*new_root, p.new_root);
+}
+
+std::vector<rules::Currency> Currencies(uint32_t markets) {
+  std::vector<rules::Currency> out = {rules::Currency{1}};
+  for (uint32_t m = 0; m < markets; ++m) out.push_back(rules::Currency{m + 2});
+  return out;
+}
+
+TEST(Engine, GeneratedStreamsProveEveryEventAndKeepInvariants) {
+  for (uint64_t seed : testing::TestSeeds({1, 2, 3})) {
+    SCOPED_TRACE(testing::SeedBanner(seed));
+    workload::Options o;
+    o.seed = seed;
+    o.events = 6000;
+    o.users = 20;
+    o.markets = 2;
+    const workload::Workload w = workload::Generate(o);
+    auto engine = MakeEngine(w.genesis);
+    std::map<rules::RejectCode, int> rejects;
+    std::map<size_t, int> kinds;
+    int fills = 0, resting = 0;
+    Bytes32 root;
+    for (size_t i = 0; i < w.commands.size(); ++i) {
+      absl::StatusOr<rules::EventProof> proof = engine->Submit(w.commands[i]);
+      ASSERT_TRUE(proof.ok()) << "command " << i << ": " << proof.status();
+      ASSERT_EQ(proof->sequence.value, i + 1);
+      ASSERT_EQ(proof->prev_root, root);
+      CheckProofMerkle(*proof);
+      if (::testing::Test::HasFatalFailure()) return;
+      root = proof->new_root;
+      ++rejects[proof->outcome.reject];
+      ++kinds[w.commands[i].body.index()];
+      fills += static_cast<int>(proof->outcome.fills.size());
+      resting += proof->outcome.resting.IsZero() ? 0 : 1;
+      const std::string problems = testing::CheckInvariants(engine->state(), engine->ledger(), Currencies(o.markets));
+      ASSERT_EQ(problems, "") << "after event " << i + 1;
+    }
+    EXPECT_EQ(engine->root(), root);
+    EXPECT_EQ(kinds.size(), 8u) << "every command kind occurs";
+    EXPECT_GT(fills, 500);
+    EXPECT_GT(resting, 500);
+    for (auto code : {rules::RejectCode::kNone, rules::RejectCode::kBadTick, rules::RejectCode::kBadLot,
+                      rules::RejectCode::kBelowMinimum, rules::RejectCode::kInsufficientBalance,
+                      rules::RejectCode::kMarketNotFound, rules::RejectCode::kNotOrderOwner,
+                      rules::RejectCode::kOrderNotFound, rules::RejectCode::kFokNotFillable,
+                      rules::RejectCode::kPostOnlyWouldCross, rules::RejectCode::kBadAmount}) {
+      EXPECT_GT(rejects[code], 0) << "reject code " << static_cast<int>(code) << " occurs";
+    }
+  }
+}
+
+TEST(Engine, SameStreamSameRoots) {
+  workload::Options o;
+  o.seed = 77;
+  o.events = 3000;
+  o.users = 10;
+  o.sign = false;
+  const workload::Workload w = workload::Generate(o);
+  std::vector<Bytes32> roots[2];
+  for (auto& run : roots) {
+    EngineOptions eo;
+    eo.prover_id = w.genesis.prover_id;
+    eo.operator_account = w.genesis.operator_key;
+    eo.check_signatures = false;
+    Engine engine(eo);
+    for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
+    for (const Command& c : w.commands) {
+      absl::StatusOr<rules::EventProof> p = engine.Submit(c);
+      ASSERT_TRUE(p.ok()) << p.status();
+      run.push_back(p->new_root);
+    }
+  }
+  EXPECT_EQ(roots[0], roots[1]);
+}
+
+TEST(Engine, RefusedCommandsAreNotSequenced) {
+  workload::Options o;
+  o.seed = 5;
+  o.events = 40;
+  o.users = 3;
+  const workload::Workload w = workload::Generate(o);
+  auto engine = MakeEngine(w.genesis);
+  for (const Command& c : w.commands) ASSERT_TRUE(engine->Submit(c).ok());
+  const uint64_t seq = engine->sequence();
+  const Bytes32 root = engine->root();
+
+  Command replayed = w.commands.back();  // same nonce again
+  EXPECT_EQ(engine->Submit(replayed).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  Command forged = w.commands.back();
+  forged.nonce += 1000;  // signature no longer matches
+  EXPECT_EQ(engine->Submit(forged).status().code(), absl::StatusCode::kUnauthenticated);
+
+  const KeyPair user = workload::UserKey(5, 0);
+  Command deposit;
+  deposit.signer = user.public_key;
+  deposit.nonce = 1'000'000;
+  deposit.body = rules::Deposit{rules::Currency{1}, Amount::FromUnits(1'000'000'000)};
+  rules::SignCommand(w.genesis.prover_id, user.secret_key, deposit);
+  EXPECT_EQ(engine->Submit(deposit).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  Command admin;
+  admin.signer = user.public_key;
+  admin.nonce = 1'000'001;
+  admin.body = rules::SetMarketStatus{rules::MarketId{rules::Currency{2}, rules::Currency{1}}, rules::MarketStatus::kClosed};
+  rules::SignCommand(w.genesis.prover_id, user.secret_key, admin);
+  EXPECT_EQ(engine->Submit(admin).status().code(), absl::StatusCode::kPermissionDenied);
+
+  EXPECT_EQ(engine->sequence(), seq);
+  EXPECT_EQ(engine->root(), root);
+}
+
+}  // namespace
+}  // namespace pom::matcher
