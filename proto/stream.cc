@@ -66,6 +66,9 @@ DelimitedReader::~DelimitedReader() {
 }
 
 absl::StatusOr<bool> DelimitedReader::Read(google::protobuf::MessageLite* message) {
+  // The parse merges into the message, and proto3 leaves default fields out of the bytes: a
+  // reused message would keep stale values.
+  message->Clear();
   bool clean_eof = false;
   if (google::protobuf::util::ParseDelimitedFromZeroCopyStream(message, in_.get(), &clean_eof)) {
     ++index_;
