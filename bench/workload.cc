@@ -12,10 +12,16 @@ namespace {
 using namespace ::pom::rules;  // NOLINT: generator of rules commands
 
 constexpr Currency kQuote{1};
-constexpr uint8_t kPriceDecimals = 2;
-constexpr uint8_t kAmountDecimals = 4;
-constexpr u128 kTick = 10'000'000'000'000'000ULL;  // 10^16 = 0.01
-constexpr u128 kLot = 100'000'000'000'000ULL;      // 10^14 = 0.0001
+
+// Markets cycle through these decimals; 6 + 12 = 18 makes notionals arbitrary raw units, so fee
+// rounding matters there.
+constexpr std::pair<uint8_t, uint8_t> kDecimals[] = {{2, 4}, {6, 12}, {4, 8}};
+
+u128 Pow10(int n) {
+  u128 v = 1;
+  while (n-- > 0) v *= 10;
+  return v;
+}
 
 Bytes32 Derive(std::string_view label, uint64_t seed, uint64_t index) {
   Sha256Hasher h;
@@ -37,7 +43,10 @@ class Generator {
     op_ = OperatorKey(o.seed);
     for (uint32_t i = 0; i < o.users; ++i) users_.push_back(UserKey(o.seed, i));
     nonces_.assign(o.users, 0);
-    mid_ticks_.assign(o.markets, 10'000);  // 100.00
+    for (uint32_t m = 0; m < o.markets; ++m) {
+      mid_ticks_.push_back(static_cast<uint64_t>(100 * Pow10(kDecimals[m % 3].first)));  // 100
+    }
+    reopen_at_.assign(o.markets, 0);
     live_.resize(o.markets);
     out_.genesis.prover_id = ProverId(o.seed);
     out_.genesis.operator_key = op_.public_key;
@@ -53,11 +62,11 @@ class Generator {
     for (uint32_t m = 0; m < o_.markets && Room(); ++m) {
       MarketRecord params;
       params.status = MarketStatus::kOpen;
-      params.price_decimals = kPriceDecimals;
-      params.amount_decimals = kAmountDecimals;
-      params.min_amount = Amount::FromRaw(10 * kLot);
-      params.maker_fee_ppm = 1000;
-      params.taker_fee_ppm = 2000;
+      params.price_decimals = kDecimals[m % 3].first;
+      params.amount_decimals = kDecimals[m % 3].second;
+      params.min_amount = Amount::FromRaw(10 * Lot(m));
+      params.maker_fee_ppm = 1234;
+      params.taker_fee_ppm = 2345;
       params.max_makers = 20;
       Admin(CreateMarket{MarketOf(m), params});
     }
@@ -88,13 +97,16 @@ class Generator {
   void Admin(CommandBody body) { Emit(op_, ++op_nonce_, std::move(body)); }
   void User(uint32_t u, CommandBody body) { Emit(users_[u], ++nonces_[u], std::move(body)); }
 
+  static u128 Tick(uint32_t m) { return Pow10(18 - kDecimals[m % 3].first); }
+  static u128 Lot(uint32_t m) { return Pow10(18 - kDecimals[m % 3].second); }
+
   Price PriceAround(uint32_t m, int64_t spread_ticks) {
     int64_t ticks = static_cast<int64_t>(mid_ticks_[m]) +
                     static_cast<int64_t>(rng_.Uniform(0, 2 * spread_ticks)) - spread_ticks;
     if (ticks < 1) ticks = 1;
-    return Price::FromRaw(static_cast<u128>(ticks) * kTick);
+    return Price::FromRaw(static_cast<u128>(ticks) * Tick(m));
   }
-  Amount Lots(uint64_t lo, uint64_t hi) { return Amount::FromRaw(rng_.Uniform(lo, hi) * kLot); }
+  Amount Lots(uint32_t m, uint64_t lo, uint64_t hi) { return Amount::FromRaw(rng_.Uniform(lo, hi) * Lot(m)); }
 
   void Place(uint32_t u, uint32_t m, OrderType type, TimeInForce tif, Price price, Amount amount, Side side) {
     PlaceOrder p;
@@ -113,6 +125,13 @@ class Generator {
   }
 
   void Step() {
+    for (uint32_t i = 0; i < o_.markets; ++i) {
+      if (reopen_at_[i] != 0 && out_.commands.size() >= reopen_at_[i]) {
+        reopen_at_[i] = 0;
+        Admin(SetMarketStatus{MarketOf(i), MarketStatus::kOpen});
+        return;
+      }
+    }
     const uint32_t u = static_cast<uint32_t>(rng_.Uniform(0, o_.users - 1));
     const uint32_t m = static_cast<uint32_t>(rng_.Uniform(0, o_.markets - 1));
     // The mid price takes a small random step.
@@ -126,32 +145,34 @@ class Generator {
       // Resting liquidity a little away from the mid on its own side, sometimes crossing.
       const int64_t offset = static_cast<int64_t>(rng_.Uniform(0, 25)) - 3;
       int64_t ticks = static_cast<int64_t>(mid_ticks_[m]) + (side == Side::kBuy ? -offset : offset);
-      Place(u, m, OrderType::kLimit, TimeInForce::kGtc, Price::FromRaw(static_cast<u128>(std::max<int64_t>(1, ticks)) * kTick),
-            Lots(10, 2000), side);
+      Place(u, m, OrderType::kLimit, TimeInForce::kGtc, Price::FromRaw(static_cast<u128>(std::max<int64_t>(1, ticks)) * Tick(m)),
+            Lots(m, 10, 2000), side);
     } else if (dice < 480) {
-      Place(u, m, OrderType::kLimit, TimeInForce::kIoc, PriceAround(m, 10), Lots(10, 3000), side);
+      Place(u, m, OrderType::kLimit, TimeInForce::kIoc, PriceAround(m, 10), Lots(m, 10, 3000), side);
     } else if (dice < 530) {
-      Place(u, m, OrderType::kLimit, TimeInForce::kFok, PriceAround(m, 10), Lots(10, 3000), side);
+      Place(u, m, OrderType::kLimit, TimeInForce::kFok, PriceAround(m, 10), Lots(m, 10, 3000), side);
     } else if (dice < 580) {
-      Place(u, m, OrderType::kLimit, TimeInForce::kPostOnly, PriceAround(m, 15), Lots(10, 2000), side);
+      Place(u, m, OrderType::kLimit, TimeInForce::kPostOnly, PriceAround(m, 15), Lots(m, 10, 2000), side);
     } else if (dice < 640) {
-      Place(u, m, OrderType::kMarket, TimeInForce::kIoc, Price(), Lots(10, 1500), side);
+      Place(u, m, OrderType::kMarket, TimeInForce::kIoc, Price(), Lots(m, 10, 1500), side);
     } else if (dice < 790) {
       CancelOrAmend(u, m, /*amend=*/false);
     } else if (dice < 840) {
       CancelOrAmend(u, m, /*amend=*/true);
     } else if (dice < 870) {
-      User(u, Withdraw{rng_.OneIn(2) ? kQuote : MarketOf(m).base, Lots(1, 5000)});
+      User(u, Withdraw{rng_.OneIn(2) ? kQuote : MarketOf(m).base, Amount::FromRaw(rng_.Uniform(1, 5000) * Pow10(14))});
     } else if (dice < 890) {
       User(u, Deposit{rng_.OneIn(2) ? kQuote : MarketOf(m).base, Amount::FromRaw(rng_.Uniform(1, 1000) * kScale)});
     } else if (dice < 895) {
-      UpdateMarket up{MarketOf(m), Amount::FromRaw(10 * kLot), static_cast<uint32_t>(rng_.Uniform(0, 2000)),
+      UpdateMarket up{MarketOf(m), Amount::FromRaw(10 * Lot(m)), static_cast<uint32_t>(rng_.Uniform(0, 2000)),
                       static_cast<uint32_t>(rng_.Uniform(0, 3000)), static_cast<uint32_t>(rng_.Uniform(1, 30))};
       Admin(up);
     } else if (dice < 897) {
-      // A short halt: the next admin command reopens it.
-      Admin(SetMarketStatus{MarketOf(m), MarketStatus::kHalted});
-      if (Room()) Admin(SetMarketStatus{MarketOf(m), MarketStatus::kOpen});
+      // A short halt: orders meanwhile are rejected; the market reopens a few events later.
+      if (reopen_at_[m] == 0) {
+        Admin(SetMarketStatus{MarketOf(m), MarketStatus::kHalted});
+        reopen_at_[m] = out_.commands.size() + rng_.Uniform(3, 30);
+      }
     } else {
       Bad(u, m, side);
     }
@@ -169,7 +190,7 @@ class Generator {
     const auto [id, owner] = live[i];
     live.erase(live.begin() + static_cast<long>(i));
     if (amend) {
-      User(owner, AmendOrder{MarketOf(m), OrderId{id}, Lots(10, 500)});
+      User(owner, AmendOrder{MarketOf(m), OrderId{id}, Lots(m, 10, 500)});
       live.push_back({id, owner});
     } else {
       User(owner, CancelOrder{MarketOf(m), OrderId{id}});
@@ -181,11 +202,11 @@ class Generator {
     p.market = MarketOf(m);
     p.side = side;
     p.price = PriceAround(m, 5);
-    p.amount = Lots(10, 100);
+    p.amount = Lots(m, 10, 100);
     switch (rng_.Uniform(0, 6)) {
-      case 0: p.price = Price::FromRaw(p.price.raw() + kTick / 2); break;   // off tick
-      case 1: p.amount = Amount::FromRaw(p.amount.raw() + kLot / 2); break;  // off lot
-      case 2: p.amount = Amount::FromRaw(kLot); break;                       // below minimum
+      case 0: p.price = Price::FromRaw(p.price.raw() + Tick(m) / 2); break;   // off tick
+      case 1: p.amount = Amount::FromRaw(p.amount.raw() + Lot(m) / 2); break;  // off lot
+      case 2: p.amount = Amount::FromRaw(Lot(m)); break;                       // below minimum
       case 3: p.amount = Amount::FromUnits(1'000'000'000); break;            // unfunded
       case 4: p.market = MarketId{Currency{999}, kQuote}; break;             // unknown market
       case 5: {                                                               // someone else's order
@@ -209,6 +230,7 @@ class Generator {
   std::vector<KeyPair> users_;
   std::vector<uint64_t> nonces_;
   std::vector<uint64_t> mid_ticks_;
+  std::vector<uint64_t> reopen_at_;  // per market: command count at which a halt ends (0: open)
   std::vector<std::vector<std::pair<uint64_t, uint32_t>>> live_;  // (order id, owner) per market
   Workload out_;
 };
