@@ -1,10 +1,15 @@
 // pom-bench: workloads and replays.
 //   pom-bench gen --seed S --events N --users U --markets M --out FILE [--unsigned]
 //       writes FILE (length-delimited pom.v1.Command) and FILE.genesis (pom.v1.Genesis JSON)
+//   pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]
+//       replays a LOBSTER day through the engine; with --json the last line is one JSON object
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
+#include <string>
 
+#include "bench/lobster.h"
 #include "bench/workload.h"
 #include "common/flags.h"
 #include "proto/codec.h"
@@ -53,10 +58,59 @@ int Gen(int argc, char** argv) {
   return 0;
 }
 
+int ReplayLobster(int argc, char** argv) {
+  pom::Flags flags({"lobster-messages", "lobster-book", "levels"}, {"proofs", "json"});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  pom::lobster::Options o;
+  auto messages = flags.Get("lobster-messages");
+  auto book = flags.Get("lobster-book");
+  auto levels = flags.GetU64Or("levels", 10);
+  for (const absl::Status& s : {messages.status(), book.status(), levels.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  o.messages_path = *messages;
+  o.book_path = *book;
+  o.levels = static_cast<int>(std::min<uint64_t>(*levels, 1000));
+  o.proofs = flags.Has("proofs");
+  absl::StatusOr<pom::lobster::Result> r = pom::lobster::Replay(o);
+  if (!r.ok()) return Fail(r.status());
+  auto pct = [&](double q) {
+    if (r->latency_ns.empty()) return int64_t{0};
+    return r->latency_ns[std::min(r->latency_ns.size() - 1, static_cast<size_t>(q * static_cast<double>(r->latency_ns.size())))];
+  };
+  const double mean = r->messages == 0 ? 0 : r->seconds * 1e9 / static_cast<double>(r->messages);
+  std::printf("messages=%llu events=%llu reconcile_events=%llu proofs=%s\n",
+              static_cast<unsigned long long>(r->messages), static_cast<unsigned long long>(r->events),
+              static_cast<unsigned long long>(r->reconcile_events), o.proofs ? "on" : "off");
+  std::printf("engine_seconds=%.3f messages_per_second=%.0f\n", r->seconds,
+              r->seconds > 0 ? static_cast<double>(r->messages) / r->seconds : 0.0);
+  std::printf("ns_per_message mean=%.0f p50=%lld p90=%lld p99=%lld p999=%lld max=%lld\n", mean,
+              static_cast<long long>(pct(0.5)), static_cast<long long>(pct(0.9)), static_cast<long long>(pct(0.99)),
+              static_cast<long long>(pct(0.999)), static_cast<long long>(r->latency_ns.empty() ? 0 : r->latency_ns.back()));
+  if (o.proofs) std::printf("proof_bytes_per_event=%.0f\n", static_cast<double>(r->proof_bytes) / static_cast<double>(std::max<uint64_t>(1, r->events + r->reconcile_events)));
+  for (const auto& [level, ratio] : r->book_match_ratio) std::printf("level %d book_match_ratio=%.6f\n", level, ratio);
+  if (flags.Has("json")) {
+    std::string ratios;
+    for (const auto& [level, ratio] : r->book_match_ratio) {
+      if (!ratios.empty()) ratios += ",";
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), "\"%d\":%.6f", level, ratio);
+      ratios += buf;
+    }
+    std::printf("{\"messages\":%llu,\"seconds\":%.6f,\"ns_per_message\":{\"mean\":%.1f,\"p50\":%lld,\"p99\":%lld,\"p999\":%lld},\"book_match_ratio\":{%s}}\n",
+                static_cast<unsigned long long>(r->messages), r->seconds, mean, static_cast<long long>(pct(0.5)),
+                static_cast<long long>(pct(0.99)), static_cast<long long>(pct(0.999)), ratios.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "gen") == 0) return Gen(argc, argv);
-  std::fprintf(stderr, "usage: pom-bench gen --seed S --events N --users U --markets M --out FILE [--unsigned]\n");
+  if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return ReplayLobster(argc, argv);
+  std::fprintf(stderr,
+               "usage: pom-bench gen --seed S --events N --users U --markets M --out FILE [--unsigned]\n"
+               "       pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]\n");
   return 2;
 }

@@ -11,7 +11,7 @@ packages=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsodium-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+  zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
 )
 # Fuzzers (tests/fuzz) build with clang-14's libFuzzer; pass --fuzz to install it.
 if [[ "${1:-}" == "--fuzz" ]]; then

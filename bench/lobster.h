@@ -1,0 +1,44 @@
+// Replays a LOBSTER day (shared/data/lobster) through the engine: new limit orders rest, partial
+// cancels amend, deletes cancel, executions of visible orders become incoming opposite-side IOC
+// orders at that price and size (so the engine does the matching). The book after every message
+// is compared with LOBSTER's reference book, level by level.
+//
+// Seeding follows the data's README: the book starts as orderbook row 0 with message 0 undone,
+// one placeholder order per level at the front of its queue; a message about an order from
+// before the file acts on the placeholder at its side and price. Because a level-L file carries
+// no messages below level L, the deepest level is reconciled with the reference after each
+// message (hidden depth added, stale depth removed); those adjustments are engine events too,
+// counted apart and not timed.
+// Thread-safety: single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace pom::lobster {
+
+struct Options {
+  std::string messages_path;  // *_message_L.csv.gz (or plain .csv)
+  std::string book_path;      // *_orderbook_L.csv.gz
+  int levels = 10;
+  bool proofs = false;        // build a proof per event (SHA-256 tree)
+  uint64_t max_messages = 0;  // 0: the whole file
+};
+
+struct Result {
+  uint64_t messages = 0;
+  uint64_t events = 0;            // engine events for messages
+  uint64_t reconcile_events = 0;  // engine events for seeding and reconciliation (not timed)
+  double seconds = 0;             // engine time for messages only
+  std::vector<int64_t> latency_ns;  // per message, sorted
+  std::map<int, double> book_match_ratio;  // level (1-based) -> share of rows where it matched
+  uint64_t proof_bytes = 0;
+};
+
+absl::StatusOr<Result> Replay(const Options& options);
+
+}  // namespace pom::lobster
