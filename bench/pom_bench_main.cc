@@ -3,6 +3,9 @@
 //       writes FILE (length-delimited pom.v1.Command) and FILE.genesis (pom.v1.Genesis JSON)
 //   pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]
 //       replays a LOBSTER day through the engine; with --json the last line is one JSON object
+//   pom-bench prove --users U --events N [--markets M] [--seed S]
+//       builds a state of about 4 leaves per user (deposits, untimed), then times N generated
+//       events with proofs: events/s, per-event latency percentiles, proof bytes per event kind
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
@@ -11,6 +14,9 @@
 
 #include "bench/lobster.h"
 #include "bench/workload.h"
+#include "matcher/engine.h"
+#include <chrono>
+#include <map>
 #include "common/flags.h"
 #include "proto/codec.h"
 #include "proto/stream.h"
@@ -55,6 +61,68 @@ int Gen(int argc, char** argv) {
   genesis << pom::codec::GenesisToJson(w.genesis);
   if (!genesis.good()) return Fail(absl::DataLossError("cannot write " + *out + ".genesis"));
   std::printf("commands=%zu\nout=%s\ngenesis=%s.genesis\n", w.commands.size(), out->c_str(), out->c_str());
+  return 0;
+}
+
+int Prove(int argc, char** argv) {
+  pom::Flags flags({"users", "events", "markets", "seed"}, {});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  auto users = flags.GetU64Or("users", 250'000);
+  auto events = flags.GetU64Or("events", 100'000);
+  auto markets = flags.GetU64Or("markets", 2);
+  auto seed = flags.GetU64Or("seed", 1);
+  for (const absl::Status& s : {users.status(), events.status(), markets.status(), seed.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  pom::workload::Options o;
+  o.seed = *seed;
+  o.users = static_cast<uint32_t>(*users);
+  o.markets = static_cast<uint32_t>(*markets);
+  const uint64_t setup = o.markets + static_cast<uint64_t>(o.users) * (1 + o.markets);
+  o.events = setup + *events;
+  o.sign = false;
+  const pom::workload::Workload w = pom::workload::Generate(o);
+  pom::matcher::EngineOptions eo;
+  eo.prover_id = w.genesis.prover_id;
+  eo.operator_account = w.genesis.operator_key;
+  eo.check_signatures = false;  // Ed25519 checks run apart, in parallel (see pom_hash_bench)
+  pom::matcher::Engine engine(eo);
+  for (const auto& b : w.genesis.chain_balances) {
+    if (absl::Status s = engine.CreditChain(b.user, b.currency, b.amount); !s.ok()) return Fail(s);
+  }
+  for (uint64_t i = 0; i < setup; ++i) {
+    if (auto p = engine.Submit(w.commands[i]); !p.ok()) return Fail(p.status());
+  }
+  const size_t leaves_before = engine.live_leaves();
+  std::vector<int64_t> ns;
+  ns.reserve(*events);
+  std::map<size_t, std::pair<uint64_t, uint64_t>> bytes;  // kind -> (events, proof bytes)
+  pom::v1::Proof wire;
+  for (uint64_t i = setup; i < w.commands.size(); ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<pom::rules::EventProof> p = engine.Submit(w.commands[i]);
+    ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
+    if (!p.ok()) return Fail(p.status());
+    pom::codec::ToProto(*p, &wire);
+    auto& [n, b] = bytes[w.commands[i].body.index()];
+    ++n;
+    b += wire.ByteSizeLong();
+  }
+  int64_t total = 0;
+  for (int64_t x : ns) total += x;
+  std::sort(ns.begin(), ns.end());
+  auto pct = [&](double q) { return ns.empty() ? 0 : ns[std::min(ns.size() - 1, static_cast<size_t>(q * static_cast<double>(ns.size())))]; };
+  std::printf("live_leaves=%zu (before timed events) %zu (after)\n", leaves_before, engine.live_leaves());
+  std::printf("timed_events=%zu events_per_second=%.0f\n", ns.size(), static_cast<double>(ns.size()) * 1e9 / static_cast<double>(total));
+  std::printf("ns_per_event mean=%.0f p50=%lld p90=%lld p99=%lld p999=%lld max=%lld\n",
+              static_cast<double>(total) / static_cast<double>(ns.size()), (long long)pct(0.5), (long long)pct(0.9),
+              (long long)pct(0.99), (long long)pct(0.999), (long long)ns.back());
+  const char* names[] = {"place", "cancel", "amend", "withdraw", "deposit", "create_market", "update_market", "set_market_status"};
+  for (const auto& [kind, nb] : bytes) {
+    std::printf("proof_bytes %s events=%llu mean=%.0f\n", names[kind], (unsigned long long)nb.first,
+                static_cast<double>(nb.second) / static_cast<double>(nb.first));
+  }
+  std::printf("root=%s\n", pom::ToHex(engine.root()).c_str());
   return 0;
 }
 
@@ -109,8 +177,10 @@ int ReplayLobster(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "gen") == 0) return Gen(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return ReplayLobster(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "prove") == 0) return Prove(argc, argv);
   std::fprintf(stderr,
                "usage: pom-bench gen --seed S --events N --users U --markets M --out FILE [--unsigned]\n"
-               "       pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]\n");
+               "       pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]\n"
+               "       pom-bench prove --users U --events N [--markets M] [--seed S]\n");
   return 2;
 }

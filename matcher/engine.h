@@ -46,6 +46,8 @@ class Engine {
   absl::StatusOr<rules::Outcome> SubmitUnproved(const rules::Command& command);
 
   const Bytes32& root() const { return tree_->root(); }
+  // Non-empty leaves in the state tree.
+  size_t live_leaves() const { return store_.leaf_count(); }
   uint64_t sequence() const { return sequence_; }
   const FastState& state() const { return state_; }
   const rules::CustodyLedger& ledger() const { return ledger_; }
