@@ -70,6 +70,16 @@ class Generator {
       params.max_makers = 20;
       Admin(CreateMarket{MarketOf(m), params});
     }
+    // One more market, closed at once: orders sent there must be rejected as market_closed.
+    if (Room()) {
+      MarketRecord params;
+      params.status = MarketStatus::kOpen;
+      params.price_decimals = 2;
+      params.amount_decimals = 4;
+      params.max_makers = 1;
+      Admin(CreateMarket{MarketOf(o_.markets), params});
+      if (Room()) Admin(SetMarketStatus{MarketOf(o_.markets), MarketStatus::kClosed});
+    }
     // Initial deposits: a share of each user's chain-side funds.
     for (uint32_t u = 0; u < o_.users && Room(); ++u) {
       User(u, Deposit{kQuote, Amount::FromUnits(1'000'000)});
@@ -163,6 +173,13 @@ class Generator {
       User(u, Withdraw{rng_.OneIn(2) ? kQuote : MarketOf(m).base, Amount::FromRaw(rng_.Uniform(1, 5000) * Pow10(14))});
     } else if (dice < 890) {
       User(u, Deposit{rng_.OneIn(2) ? kQuote : MarketOf(m).base, Amount::FromRaw(rng_.Uniform(1, 1000) * kScale)});
+    } else if (dice < 891) {
+      // Operator mistakes the rules must reject: re-creating a market, impossible parameters.
+      if (rng_.OneIn(2)) {
+        Admin(CreateMarket{MarketOf(m), MarketRecord{}});
+      } else {
+        Admin(UpdateMarket{MarketOf(m), Amount(), 0, 0, 0});
+      }
     } else if (dice < 895) {
       UpdateMarket up{MarketOf(m), Amount::FromRaw(10 * Lot(m)), static_cast<uint32_t>(rng_.Uniform(0, 2000)),
                       static_cast<uint32_t>(rng_.Uniform(0, 3000)), static_cast<uint32_t>(rng_.Uniform(1, 30))};
@@ -190,7 +207,8 @@ class Generator {
     const auto [id, owner] = live[i];
     live.erase(live.begin() + static_cast<long>(i));
     if (amend) {
-      User(owner, AmendOrder{MarketOf(m), OrderId{id}, Lots(m, 10, 500)});
+      // Mostly reductions; sometimes not a reduction at all, which the rules reject.
+      User(owner, AmendOrder{MarketOf(m), OrderId{id}, rng_.OneIn(5) ? Lots(m, 5000, 9000) : Lots(m, 10, 500)});
       live.push_back({id, owner});
     } else {
       User(owner, CancelOrder{MarketOf(m), OrderId{id}});
@@ -203,12 +221,12 @@ class Generator {
     p.side = side;
     p.price = PriceAround(m, 5);
     p.amount = Lots(m, 10, 100);
-    switch (rng_.Uniform(0, 6)) {
+    switch (rng_.Uniform(0, 7)) {
       case 0: p.price = Price::FromRaw(p.price.raw() + Tick(m) / 2); break;   // off tick
       case 1: p.amount = Amount::FromRaw(p.amount.raw() + Lot(m) / 2); break;  // off lot
       case 2: p.amount = Amount::FromRaw(Lot(m)); break;                       // below minimum
       case 3: p.amount = Amount::FromUnits(1'000'000'000); break;            // unfunded
-      case 4: p.market = MarketId{Currency{999}, kQuote}; break;             // unknown market
+      case 4: p.market = rng_.OneIn(2) ? MarketId{Currency{999}, kQuote} : MarketOf(o_.markets); break;  // unknown or closed
       case 5: {                                                               // someone else's order
         if (!live_[m].empty()) {
           const auto [id, owner] = live_[m][rng_.Uniform(0, live_[m].size() - 1)];
@@ -218,6 +236,7 @@ class Generator {
         }
         break;
       }
+      case 6: p.type = OrderType::kMarket; break;                              // market with a price
       default: p.amount = Amount(); break;                                    // zero
     }
     User(u, p);

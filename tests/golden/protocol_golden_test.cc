@@ -122,7 +122,7 @@ TEST(ProtocolGolden, FixedStreamFinalRoot) {
   for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
   for (const Command& c : w.commands) ASSERT_TRUE(engine.Submit(c).ok());
   EXPECT_EQ(engine.sequence(), 4000u);
-  EXPECT_EQ(ToHex(engine.root()), "9d3f09a49fa3bbbda53653a11d46a92a5a1191fb90f987f162aeb3f13b1e6a3c");
+  EXPECT_EQ(ToHex(engine.root()), "3e2024d3813aa0f8ae210d4aafb55caa422eb54ce126108756117c3cffaba08d");
 }
 
 }  // namespace
