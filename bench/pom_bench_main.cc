@@ -78,10 +78,11 @@ int Prove(int argc, char** argv) {
   o.seed = *seed;
   o.users = static_cast<uint32_t>(*users);
   o.markets = static_cast<uint32_t>(*markets);
-  const uint64_t setup = o.markets + static_cast<uint64_t>(o.users) * (1 + o.markets);
-  o.events = setup + *events;
+  // Setup: market creation (plus one closed market) and one deposit per user and currency.
+  o.events = o.markets + 2 + static_cast<uint64_t>(o.users) * (1 + o.markets) + *events;
   o.sign = false;
   const pom::workload::Workload w = pom::workload::Generate(o);
+  const uint64_t setup = w.setup_commands;
   pom::matcher::EngineOptions eo;
   eo.prover_id = w.genesis.prover_id;
   eo.operator_account = w.genesis.operator_key;

@@ -87,6 +87,7 @@ class Generator {
         User(u, Deposit{MarketOf(m).base, Amount::FromUnits(10'000)});
       }
     }
+    out_.setup_commands = out_.commands.size();
     while (Room()) Step();
     return std::move(out_);
   }

@@ -25,6 +25,7 @@ struct Options {
 struct Workload {
   codec::Genesis genesis;
   std::vector<rules::Command> commands;
+  size_t setup_commands = 0;  // the leading market creation and initial deposits
 };
 
 Workload Generate(const Options& options);
