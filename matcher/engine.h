@@ -16,7 +16,7 @@
 #include "common/smt/memory_node_store.h"
 #include "common/smt/tree.h"
 #include "matcher/fast_state.h"
-#include "matcher/recording_state.h"
+#include "common/rules/recording_state.h"
 
 namespace pom::matcher {
 
@@ -58,7 +58,7 @@ class Engine {
 
   EngineOptions options_;
   FastState state_;
-  RecordingState recording_;
+  rules::RecordingState recording_;
   smt::MemoryNodeStore store_;
   std::unique_ptr<smt::SparseMerkleTree<Sha256Hasher>> tree_;
   rules::CustodyLedger ledger_;

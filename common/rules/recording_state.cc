@@ -1,11 +1,9 @@
-#include "matcher/recording_state.h"
+#include "common/rules/recording_state.h"
 
 #include "common/status_macros.h"
 
-namespace pom::matcher {
+namespace pom::rules {
 namespace {
-
-using namespace ::pom::rules;  // NOLINT: this file is all rules types
 
 template <typename Record>
 std::pair<Bytes32, std::vector<uint8_t>> RecordLeaf(const std::optional<Record>& r) {
@@ -170,4 +168,4 @@ absl::StatusOr<PriceNeighbours> RecordingState::FindNeighbours(MarketId m, Side 
   return inner_->FindNeighbours(m, side, price);
 }
 
-}  // namespace pom::matcher
+}  // namespace pom::rules

@@ -1,0 +1,204 @@
+#include "verifier/verify.h"
+
+#include <map>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "common/hash.h"
+#include "common/rules/recording_state.h"
+#include "common/rules/rules.h"
+#include "common/smt/multiproof.h"
+#include "verifier/witness_state.h"
+
+namespace pom::verify {
+namespace {
+
+using namespace ::pom::rules;  // NOLINT
+
+Verdict Reject(RejectReason r, std::string detail) { return Verdict{r, std::move(detail)}; }
+
+size_t KeySizeOf(LeafKind kind) {
+  switch (kind) {
+    case LeafKind::kAccount: return 37;
+    case LeafKind::kOrderbook:
+    case LeafKind::kBestPrice:
+    case LeafKind::kMarket: return 9;
+    case LeafKind::kOrderPage:
+    case LeafKind::kPageLink: return 25;
+    case LeafKind::kOrder: return 17;
+    case LeafKind::kNonce: return 33;
+  }
+  return 0;
+}
+
+bool IsRecordKind(LeafKind k) {
+  return k == LeafKind::kOrder || k == LeafKind::kPageLink || k == LeafKind::kMarket;
+}
+
+// The record behind a value must be present exactly when the value is non-zero, and hash to it.
+std::string CheckRecord(LeafKind kind, const Bytes32& value, const std::vector<uint8_t>& record) {
+  if (!IsRecordKind(kind)) return record.empty() ? "" : "a record on a plain leaf";
+  if (value.IsZero()) return record.empty() ? "" : "a record behind an empty leaf";
+  absl::StatusOr<Bytes32> hash = absl::InvalidArgumentError("");
+  if (kind == LeafKind::kOrder) {
+    absl::StatusOr<OrderRecord> r = DecodeOrderRecord(record);
+    if (!r.ok()) return std::string(r.status().message());
+    hash = RecordHash(*r);
+  } else if (kind == LeafKind::kPageLink) {
+    absl::StatusOr<PageRecord> r = DecodePageRecord(record);
+    if (!r.ok()) return std::string(r.status().message());
+    hash = RecordHash(*r);
+  } else {
+    absl::StatusOr<MarketRecord> r = DecodeMarketRecord(record);
+    if (!r.ok()) return std::string(r.status().message());
+    hash = RecordHash(*r);
+  }
+  return *hash == value ? "" : "the record does not hash to the leaf value";
+}
+
+RejectReason FromRulesError(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kFailedPrecondition:
+      return absl::string_view(s.message()).find("stale nonce") != absl::string_view::npos
+                 ? RejectReason::kStaleNonce
+                 : RejectReason::kIncompleteWitness;
+    case absl::StatusCode::kPermissionDenied: return RejectReason::kNotOperator;
+    case absl::StatusCode::kInvalidArgument: return RejectReason::kBadCommand;
+    default: return RejectReason::kInconsistentWitness;
+  }
+}
+
+}  // namespace
+
+std::string_view RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kNone: return "none";
+    case RejectReason::kWrongSequence: return "wrong_sequence: not the next event (dropped or reordered)";
+    case RejectReason::kWrongPreviousRoot: return "wrong_previous_root: does not continue the verified root";
+    case RejectReason::kMalformedLeaf: return "malformed_leaf: unknown kind, wrong key size or a repeated key";
+    case RejectReason::kRecordMismatch: return "record_mismatch: a record is missing, extra or does not hash to its leaf";
+    case RejectReason::kOldLeavesNotInRoot: return "old_leaves_not_in_root: the multiproof does not prove the old leaves";
+    case RejectReason::kBadCommand: return "bad_command: a field out of range";
+    case RejectReason::kBadSignature: return "bad_signature: not signed by the command's signer for this prover";
+    case RejectReason::kNotOperator: return "not_operator: market admin not signed by the operator";
+    case RejectReason::kUnauthorizedDeposit: return "unauthorized_deposit: no chain-side authorization backs it";
+    case RejectReason::kStaleNonce: return "stale_nonce: the nonce was already used";
+    case RejectReason::kIncompleteWitness: return "incomplete_witness: the rules need a leaf the proof lacks";
+    case RejectReason::kInconsistentWitness: return "inconsistent_witness: the leaves contradict each other";
+    case RejectReason::kLeavesMismatch: return "leaves_mismatch: the leaves are not what the rules produce";
+    case RejectReason::kOutcomeMismatch: return "outcome_mismatch: the outcome is not what the rules produce";
+    case RejectReason::kWrongNewRoot: return "wrong_new_root: the new leaves do not give the new root";
+    case RejectReason::kConservation: return "conservation: balances changed by more than deposits and withdrawals";
+    case RejectReason::kCustody: return "custody: the ledger refuses the deposit or withdrawal";
+  }
+  return "unknown";
+}
+
+bool CheckSignature(const Config& config, const Command& command) {
+  return VerifyCommandSignature(config.prover_id, command);
+}
+
+Verifier::Verifier(Config config, CustodyLedger ledger, Bytes32 root, uint64_t sequence)
+    : config_(config), ledger_(std::move(ledger)), root_(root), sequence_(sequence) {}
+
+Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
+  // 1. Position in the chain.
+  if (p.sequence.value != sequence_ + 1) {
+    return Reject(RejectReason::kWrongSequence, absl::StrCat("expected sequence ", sequence_ + 1, ", got ", p.sequence.value));
+  }
+  if (p.prev_root != root_) return Reject(RejectReason::kWrongPreviousRoot, ToHex(p.prev_root));
+
+  // 2. Well-formed leaves and records.
+  if (p.leaves.empty()) return Reject(RejectReason::kMalformedLeaf, "no leaves");
+  absl::flat_hash_set<RawKey> seen;
+  std::vector<smt::SmtLeaf> old_leaves, new_leaves;
+  for (const TouchedLeaf& l : p.leaves) {
+    const uint8_t kind_byte = l.key.size == 0 ? 0xff : l.key.bytes[0];
+    if (kind_byte > 7 || l.key.size != KeySizeOf(static_cast<LeafKind>(kind_byte))) {
+      return Reject(RejectReason::kMalformedLeaf, ToHex(l.key.span()));
+    }
+    if (!seen.insert(l.key).second) return Reject(RejectReason::kMalformedLeaf, "repeated " + ToHex(l.key.span()));
+    for (const auto& [value, record] : {std::pair(&l.old_value, &l.old_record), std::pair(&l.new_value, &l.new_record)}) {
+      const std::string problem = CheckRecord(l.key.kind(), *value, *record);
+      if (!problem.empty()) return Reject(RejectReason::kRecordMismatch, problem + " at " + ToHex(l.key.span()));
+    }
+    const Bytes32 key = TreeKey(l.key);
+    old_leaves.push_back({key, l.old_value});
+    new_leaves.push_back({key, l.new_value});
+  }
+
+  // 3. The old leaves are in the verified root.
+  Sha256Hasher hasher;
+  absl::StatusOr<Bytes32> old_root = smt::ComputeMultiproofRoot(hasher, p.multiproof, old_leaves);
+  if (!old_root.ok()) return Reject(RejectReason::kOldLeavesNotInRoot, std::string(old_root.status().message()));
+  if (*old_root != root_) return Reject(RejectReason::kOldLeavesNotInRoot, "the multiproof gives " + ToHex(*old_root));
+
+  // 4. The command itself.
+  if (absl::Status s = ValidateCommand(p.command); !s.ok()) return Reject(RejectReason::kBadCommand, std::string(s.message()));
+  if (!signature_checked && !CheckSignature(config_, p.command)) return Reject(RejectReason::kBadSignature, "");
+  if (p.command.IsAdmin() && p.command.signer != config_.operator_account) return Reject(RejectReason::kNotOperator, "");
+  if (const auto* d = std::get_if<Deposit>(&p.command.body)) {
+    if (!ledger_.CanDeposit(p.command.signer, d->currency, d->amount)) {
+      return Reject(RejectReason::kUnauthorizedDeposit, FormatDecimal(d->amount));
+    }
+  }
+
+  // 5. The rules on the witness.
+  WitnessState witness(p.leaves);
+  RecordingState recording(&witness);
+  absl::StatusOr<Outcome> outcome = Apply(recording, Context{p.sequence, config_.operator_account}, p.command);
+  if (!outcome.ok()) return Reject(FromRulesError(outcome.status()), std::string(outcome.status().message()));
+
+  // 6. Exactly the proof's leaves and outcome.
+  const std::vector<TouchedLeaf> touched = recording.TakeLeaves();
+  if (touched.size() != p.leaves.size()) {
+    return Reject(RejectReason::kLeavesMismatch,
+                  absl::StrCat("the rules touch ", touched.size(), " leaves, the proof has ", p.leaves.size()));
+  }
+  for (size_t i = 0; i < touched.size(); ++i) {
+    if (!(touched[i] == p.leaves[i])) {
+      return Reject(RejectReason::kLeavesMismatch, absl::StrCat("leaf ", i, " (", ToHex(p.leaves[i].key.span()), ")"));
+    }
+  }
+  if (!(*outcome == p.outcome)) return Reject(RejectReason::kOutcomeMismatch, "");
+
+  // 7. The new root.
+  absl::StatusOr<Bytes32> new_root = smt::ComputeMultiproofRoot(hasher, p.multiproof, new_leaves);
+  if (!new_root.ok() || *new_root != p.new_root) return Reject(RejectReason::kWrongNewRoot, ToHex(p.new_root));
+
+  // 8. Conservation: the account leaves change by exactly what enters or leaves custody.
+  std::map<uint32_t, std::pair<u128, u128>> sums;  // currency -> (old total, new total)
+  for (const TouchedLeaf& l : p.leaves) {
+    if (l.key.kind() != LeafKind::kAccount) continue;
+    const uint32_t currency = GetU32Le(l.key.bytes.data() + 33);
+    const Balance before = BalanceFromValue(l.old_value), after = BalanceFromValue(l.new_value);
+    auto& [old_total, new_total] = sums[currency];
+    std::optional<u128> o = CheckedAdd(old_total, before.available.raw());
+    o = o ? CheckedAdd(*o, before.frozen.raw()) : std::nullopt;
+    std::optional<u128> n = CheckedAdd(new_total, after.available.raw());
+    n = n ? CheckedAdd(*n, after.frozen.raw()) : std::nullopt;
+    if (!o || !n) return Reject(RejectReason::kConservation, "balance overflow");
+    old_total = *o;
+    new_total = *n;
+  }
+  for (const auto& [currency, totals] : sums) {
+    u128 entering = 0, leaving = 0;
+    if (outcome->reject == RejectCode::kNone) {
+      if (const auto* d = std::get_if<Deposit>(&p.command.body); d && d->currency.id == currency) entering = d->amount.raw();
+      if (const auto* w = std::get_if<Withdraw>(&p.command.body); w && w->currency.id == currency) leaving = w->amount.raw();
+    }
+    const std::optional<u128> lhs = CheckedAdd(totals.second, leaving), rhs = CheckedAdd(totals.first, entering);
+    if (!lhs || !rhs || *lhs != *rhs) return Reject(RejectReason::kConservation, absl::StrCat("currency ", currency));
+  }
+
+  // 9. Custody.
+  // (ApplyEvent checks before it moves anything, so a refusal leaves the ledger as it was.)
+  if (absl::Status s = ledger_.ApplyEvent(p.command, *outcome); !s.ok()) {
+    return Reject(RejectReason::kCustody, std::string(s.message()));
+  }
+  root_ = p.new_root;
+  sequence_ = p.sequence.value;
+  return Verdict{};
+}
+
+}  // namespace pom::verify

@@ -1,0 +1,91 @@
+// pom::verify: checks one event proof against the stored root and sequence and, if everything
+// agrees, advances them. Links common (with rules) and proto only, never matcher.
+//
+// The checks, in order (the first failure is the reject reason):
+//  1. the sequence is the next one and the previous root is the stored root;
+//  2. the leaves are well formed: distinct raw keys of a known kind and size, records present
+//     exactly for non-zero record leaves and hashing to their values;
+//  3. the old leaves prove the previous root through the multiproof;
+//  4. the command: known enums, signed by its signer for this prover, admin only by the
+//     operator, a deposit backed by a chain-side authorization in the custody ledger;
+//  5. pom::rules re-run on a witness holding only the proof's old leaves: touching a leaf the
+//     witness lacks rejects (incomplete witness); the nonce must be fresh;
+//  6. the leaves the rules touched, in order, with their new values and records, equal the
+//     proof's leaves exactly (nothing omitted, nothing extra); the outcome equals the proof's;
+//  7. the new leaves prove the proof's new root through the same multiproof;
+//  8. per currency, the account leaves change by exactly the deposit or withdrawal;
+//  9. the custody ledger accepts the deposit or withdrawal.
+// Thread-safety: a Verifier is not thread-safe. CheckSignature may run on any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/bytes.h"
+#include "common/rules/ledger.h"
+#include "common/rules/proof.h"
+
+namespace pom::verify {
+
+// Stable codes: append only.
+enum class RejectReason : uint8_t {
+  kNone = 0,
+  kWrongSequence = 1,
+  kWrongPreviousRoot = 2,
+  kMalformedLeaf = 3,
+  kRecordMismatch = 4,
+  kOldLeavesNotInRoot = 5,
+  kBadCommand = 6,
+  kBadSignature = 7,
+  kNotOperator = 8,
+  kUnauthorizedDeposit = 9,
+  kStaleNonce = 10,
+  kIncompleteWitness = 11,
+  kInconsistentWitness = 12,
+  kLeavesMismatch = 13,
+  kOutcomeMismatch = 14,
+  kWrongNewRoot = 15,
+  kConservation = 16,
+  kCustody = 17,
+};
+
+std::string_view RejectReasonName(RejectReason reason);
+
+struct Verdict {
+  RejectReason reason = RejectReason::kNone;
+  std::string detail;
+  bool ok() const { return reason == RejectReason::kNone; }
+};
+
+struct Config {
+  Bytes32 prover_id;
+  rules::AccountId operator_account;
+};
+
+// True if the command's signature is valid for this prover. Pure; safe on any thread, so
+// signatures can be checked in parallel ahead of the serial root chain.
+bool CheckSignature(const Config& config, const rules::Command& command);
+
+class Verifier {
+ public:
+  // Starts from `root` at `sequence` (the genesis: all-zero root, sequence 0) with `ledger`.
+  Verifier(Config config, rules::CustodyLedger ledger, Bytes32 root = Bytes32(), uint64_t sequence = 0);
+
+  // Verifies `proof`; on success advances the root, the sequence and the ledger, otherwise
+  // changes nothing. `signature_checked`: the caller already verified the signature (true) or
+  // leaves it to Verify (false).
+  Verdict Verify(const rules::EventProof& proof, bool signature_checked = false);
+
+  const Bytes32& root() const { return root_; }
+  uint64_t sequence() const { return sequence_; }
+  const rules::CustodyLedger& ledger() const { return ledger_; }
+
+ private:
+  Config config_;
+  rules::CustodyLedger ledger_;
+  Bytes32 root_;
+  uint64_t sequence_;
+};
+
+}  // namespace pom::verify
