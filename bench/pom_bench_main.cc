@@ -3,6 +3,8 @@
 //       writes FILE (length-delimited pom.v1.Command) and FILE.genesis (pom.v1.Genesis JSON)
 //   pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]
 //       replays a LOBSTER day through the engine; with --json the last line is one JSON object
+//   pom-bench verify --proofs F --genesis F [--threads N] [--no-signatures]
+//       times pom-verifier's check of a proof file (signature checks on N threads, or none)
 //   pom-bench prove --users U --events N [--markets M] [--seed S]
 //       builds a state of about 4 leaves per user (deposits, untimed), then times N generated
 //       events with proofs: events/s, per-event latency percentiles, proof bytes per event kind
@@ -14,6 +16,7 @@
 
 #include "bench/lobster.h"
 #include "bench/workload.h"
+#include "verifier/check.h"
 #include "matcher/engine.h"
 #include <chrono>
 #include <map>
@@ -61,6 +64,31 @@ int Gen(int argc, char** argv) {
   genesis << pom::codec::GenesisToJson(w.genesis);
   if (!genesis.good()) return Fail(absl::DataLossError("cannot write " + *out + ".genesis"));
   std::printf("commands=%zu\nout=%s\ngenesis=%s.genesis\n", w.commands.size(), out->c_str(), out->c_str());
+  return 0;
+}
+
+int Verify(int argc, char** argv) {
+  pom::Flags flags({"proofs", "genesis", "threads"}, {"no-signatures"});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  pom::verify::CheckOptions o;
+  auto proofs = flags.Get("proofs");
+  auto genesis = flags.Get("genesis");
+  auto threads = flags.GetU64Or("threads", 1);
+  for (const absl::Status& s : {proofs.status(), genesis.status(), threads.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  o.proofs_path = *proofs;
+  o.genesis_path = *genesis;
+  o.threads = static_cast<int>(std::min<uint64_t>(*threads, 256));
+  o.check_signatures = !flags.Has("no-signatures");
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<pom::verify::CheckResult> r = pom::verify::Check(o);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!r.ok()) return Fail(r.status());
+  if (!r->verdict.ok()) return Fail(absl::DataLossError("a proof was rejected"));
+  std::printf("proofs=%llu seconds=%.3f proofs_per_second=%.0f signatures=%s threads=%d\n",
+              static_cast<unsigned long long>(r->proofs), seconds, static_cast<double>(r->proofs) / seconds,
+              o.check_signatures ? "on" : "off", o.threads);
   return 0;
 }
 
@@ -179,9 +207,11 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "gen") == 0) return Gen(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return ReplayLobster(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "prove") == 0) return Prove(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "verify") == 0) return Verify(argc, argv);
   std::fprintf(stderr,
                "usage: pom-bench gen --seed S --events N --users U --markets M --out FILE [--unsigned]\n"
                "       pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]\n"
-               "       pom-bench prove --users U --events N [--markets M] [--seed S]\n");
+               "       pom-bench prove --users U --events N [--markets M] [--seed S]\n"
+               "       pom-bench verify --proofs F --genesis F [--threads N] [--no-signatures]\n");
   return 2;
 }
