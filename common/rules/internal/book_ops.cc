@@ -104,53 +104,55 @@ absl::StatusOr<Amount> Notional(Price price, Amount amount) {
   return *q;
 }
 
+namespace {
+
+// available += available_in - available_out; frozen += frozen_in - frozen_out; checked.
+struct BalanceDelta {
+  Amount available_in, available_out, frozen_in, frozen_out;
+};
+
+absl::Status ChangeBalance(State& s, const AccountId& user, Currency c, const BalanceDelta& d,
+                           std::string_view what) {
+  POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
+  std::optional<Amount> available = CheckedAdd(b.available, d.available_in);
+  available = available ? CheckedSub(*available, d.available_out) : std::nullopt;
+  std::optional<Amount> frozen = CheckedAdd(b.frozen, d.frozen_in);
+  frozen = frozen ? CheckedSub(*frozen, d.frozen_out) : std::nullopt;
+  if (!available || !frozen || !CheckedAdd(*available, *frozen)) {
+    return absl::OutOfRangeError(absl::StrCat("balance out of range: ", std::string(what)));
+  }
+  b.available = *available;
+  b.frozen = *frozen;
+  return s.SetBalance(user, c, b);
+}
+
+}  // namespace
+
 absl::Status AddAvailable(State& s, const AccountId& user, Currency c, Amount amount) {
   if (amount.IsZero()) return absl::OkStatus();
-  POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
-  std::optional<Amount> v = CheckedAdd(b.available, amount);
-  if (!v || !CheckedAdd(*v, b.frozen)) return absl::OutOfRangeError("balance overflows 128 bits");
-  b.available = *v;
-  return s.SetBalance(user, c, b);
+  return ChangeBalance(s, user, c, {.available_in = amount}, "credit overflows 128 bits");
 }
 
 absl::Status SubAvailable(State& s, const AccountId& user, Currency c, Amount amount) {
   if (amount.IsZero()) return absl::OkStatus();
-  POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
-  std::optional<Amount> v = CheckedSub(b.available, amount);
-  if (!v) return absl::OutOfRangeError("available balance would go negative");
-  b.available = *v;
-  return s.SetBalance(user, c, b);
+  return ChangeBalance(s, user, c, {.available_out = amount}, "available would go negative");
 }
 
 absl::Status Freeze(State& s, const AccountId& user, Currency c, Amount amount) {
   if (amount.IsZero()) return absl::OkStatus();
-  POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
-  std::optional<Amount> a = CheckedSub(b.available, amount);
-  std::optional<Amount> f = CheckedAdd(b.frozen, amount);
-  if (!a || !f) return absl::OutOfRangeError("cannot freeze more than is available");
-  b.available = *a;
-  b.frozen = *f;
-  return s.SetBalance(user, c, b);
+  return ChangeBalance(s, user, c, {.available_out = amount, .frozen_in = amount},
+                       "cannot freeze more than is available");
 }
 
 absl::Status Unfreeze(State& s, const AccountId& user, Currency c, Amount amount) {
   if (amount.IsZero()) return absl::OkStatus();
-  POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
-  std::optional<Amount> f = CheckedSub(b.frozen, amount);
-  std::optional<Amount> a = CheckedAdd(b.available, amount);
-  if (!a || !f) return absl::OutOfRangeError("cannot release more than is frozen");
-  b.available = *a;
-  b.frozen = *f;
-  return s.SetBalance(user, c, b);
+  return ChangeBalance(s, user, c, {.available_in = amount, .frozen_out = amount},
+                       "cannot release more than is frozen");
 }
 
 absl::Status SubFrozen(State& s, const AccountId& user, Currency c, Amount amount) {
   if (amount.IsZero()) return absl::OkStatus();
-  POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
-  std::optional<Amount> f = CheckedSub(b.frozen, amount);
-  if (!f) return absl::OutOfRangeError("frozen balance would go negative");
-  b.frozen = *f;
-  return s.SetBalance(user, c, b);
+  return ChangeBalance(s, user, c, {.frozen_out = amount}, "frozen would go negative");
 }
 
 Currency FrozenCurrency(MarketId market, Side side) {
