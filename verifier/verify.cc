@@ -111,7 +111,7 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
   // 2. Well-formed leaves and records.
   if (p.leaves.empty()) return Reject(RejectReason::kMalformedLeaf, "no leaves");
   absl::flat_hash_set<RawKey> seen;
-  std::vector<smt::SmtLeaf> old_leaves, new_leaves;
+  std::vector<smt::LeafChange> changes;
   for (const TouchedLeaf& l : p.leaves) {
     const uint8_t kind_byte = l.key.size == 0 ? 0xff : l.key.bytes[0];
     if (kind_byte > 7 || l.key.size != KeySizeOf(static_cast<LeafKind>(kind_byte))) {
@@ -122,16 +122,15 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
       const std::string problem = CheckRecord(l.key.kind(), *value, *record);
       if (!problem.empty()) return Reject(RejectReason::kRecordMismatch, problem + " at " + ToHex(l.key.span()));
     }
-    const Bytes32 key = TreeKey(l.key);
-    old_leaves.push_back({key, l.old_value});
-    new_leaves.push_back({key, l.new_value});
+    changes.push_back({TreeKey(l.key), l.old_value, l.new_value});
   }
 
-  // 3. The old leaves are in the verified root.
+  // 3. The old leaves are in the verified root. (The new root comes out of the same pass and is
+  // checked at step 7, after the rules.)
   Sha256Hasher hasher;
-  absl::StatusOr<Bytes32> old_root = smt::ComputeMultiproofRoot(hasher, p.multiproof, old_leaves);
-  if (!old_root.ok()) return Reject(RejectReason::kOldLeavesNotInRoot, std::string(old_root.status().message()));
-  if (*old_root != root_) return Reject(RejectReason::kOldLeavesNotInRoot, "the multiproof gives " + ToHex(*old_root));
+  absl::StatusOr<smt::RootPair> roots = smt::ComputeMultiproofRootPair(hasher, p.multiproof, std::move(changes));
+  if (!roots.ok()) return Reject(RejectReason::kOldLeavesNotInRoot, std::string(roots.status().message()));
+  if (roots->old_root != root_) return Reject(RejectReason::kOldLeavesNotInRoot, "the multiproof gives " + ToHex(roots->old_root));
 
   // 4. The command itself.
   if (absl::Status s = ValidateCommand(p.command); !s.ok()) return Reject(RejectReason::kBadCommand, std::string(s.message()));
@@ -163,8 +162,7 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
   if (!(*outcome == p.outcome)) return Reject(RejectReason::kOutcomeMismatch, "");
 
   // 7. The new root.
-  absl::StatusOr<Bytes32> new_root = smt::ComputeMultiproofRoot(hasher, p.multiproof, new_leaves);
-  if (!new_root.ok() || *new_root != p.new_root) return Reject(RejectReason::kWrongNewRoot, ToHex(p.new_root));
+  if (roots->new_root != p.new_root) return Reject(RejectReason::kWrongNewRoot, ToHex(p.new_root));
 
   // 8. Conservation: the account leaves change by exactly what enters or leaves custody.
   std::map<uint32_t, std::pair<u128, u128>> sums;  // currency -> (old total, new total)

@@ -18,6 +18,8 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
+#include <optional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -62,6 +64,21 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
                                               std::vector<SmtLeaf> leaves,
                                               std::vector<ProofSibling>* siblings = nullptr);
 
+// The old and the new root of one program at once: the verifier's case. Siblings are hashed
+// once for both, and where a subtree's old and new values are equal it is hashed once.
+struct LeafChange {
+  Bytes32 key;
+  Bytes32 old_value;
+  Bytes32 new_value;
+};
+struct RootPair {
+  Bytes32 old_root;
+  Bytes32 new_root;
+};
+template <typename Hasher>
+absl::StatusOr<RootPair> ComputeMultiproofRootPair(Hasher& hasher, std::span<const uint8_t> proof,
+                                                   std::vector<LeafChange> leaves);
+
 // The per-key material a program is compiled from: each key's non-empty siblings by ascending
 // height, as the tree holds them.
 struct KeySiblings {
@@ -74,35 +91,57 @@ struct KeySiblings {
 std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys);
 
 // ---------------------------------------------------------------------------------------------
-// Implementation.
+// Implementation: one interpreter over N lanes of leaf values (N = 1: a root; N = 2: old and new).
 
 namespace multiproof_internal {
+
+absl::Status Malformed(size_t offset, std::string_view what);
+
+template <size_t N>
 struct Item {
   int height;
   Bytes32 key;
-  MergeValue value;
+  std::array<MergeValue, N> v;
 };
-absl::Status Malformed(size_t offset, std::string_view what);
-}  // namespace multiproof_internal
 
+// Merges lane values `a` (the item) and sibling `b` at `height`; `b_hash` caches hash(b).
 template <typename Hasher>
-absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const uint8_t> proof,
-                                              std::vector<SmtLeaf> leaves,
-                                              std::vector<ProofSibling>* siblings) {
-  using multiproof_internal::Item;
-  using multiproof_internal::Malformed;
-  absl::Status sorted = SortLeavesForProof(leaves);
-  if (!sorted.ok()) return sorted;
-  std::vector<Item> stack;
-  stack.reserve(leaves.size() + 1);
+MergeValue MergeWithSibling(Hasher& hasher, int h, const Bytes32& parent, const MergeValue& item,
+                            const MergeValue& sibling, bool item_is_right, std::optional<Bytes32>& sibling_hash) {
+  if (item.IsZero() || sibling.IsZero()) {
+    return item_is_right ? Merge(hasher, h, parent, sibling, item) : Merge(hasher, h, parent, item, sibling);
+  }
+  if (!sibling_hash) sibling_hash = HashOf(hasher, sibling);
+  const Bytes32 item_hash = HashOf(hasher, item);
+  return MergeValue::FromValue(item_is_right ? MergeHashes(hasher, h, parent, *sibling_hash, item_hash)
+                                             : MergeHashes(hasher, h, parent, item_hash, *sibling_hash));
+}
+
+template <typename Hasher, size_t N>
+absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<const uint8_t> proof,
+                                                  const std::vector<Bytes32>& keys,
+                                                  const std::vector<std::array<Bytes32, N>>& values,
+                                                  std::vector<ProofSibling>* siblings) {
+  std::vector<Item<N>> stack;
+  stack.reserve(keys.size() + 1);
   size_t leaf_index = 0;
   size_t pc = 0;
   uint8_t previous_op = 0;
 
-  // Merges the top item with `sibling` at the item's height.
+  // Applies `f(lane)` to every lane, reusing lane 0's result where a lane's inputs equal lane 0's.
+  auto lanes = [](auto&& same_as_first, auto&& f) {
+    for (size_t i = 0; i < N; ++i) {
+      if (i > 0 && same_as_first(i)) {
+        f(i, true);
+      } else {
+        f(i, false);
+      }
+    }
+  };
+
   auto merge_sibling = [&](const MergeValue& sibling, size_t at) -> absl::Status {
     if (stack.empty()) return Malformed(at, "sibling with an empty stack");
-    Item& item = stack.back();
+    Item<N>& item = stack.back();
     if (item.height > 255) return Malformed(at, "sibling above height 255");
     const int h = item.height;
     if (sibling.kind == MergeValue::Kind::kValue && sibling.IsZero()) {
@@ -115,10 +154,16 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
         return Malformed(at, "merge-with-zero bits outside the lifted range");
       }
     }
-    if (siblings != nullptr && !sibling.IsZero()) siblings->push_back({h, item.key, sibling});
+    if (siblings != nullptr) siblings->push_back({h, item.key, sibling});
     const Bytes32 parent = ParentPath(item.key, h);
-    item.value = GetBit(item.key, h) ? Merge(hasher, h, parent, sibling, item.value)
-                                     : Merge(hasher, h, parent, item.value, sibling);
+    const bool right = GetBit(item.key, h) != 0;
+    std::optional<Bytes32> sibling_hash;
+    std::array<MergeValue, N> out;
+    lanes([&](size_t i) { return item.v[i] == item.v[0]; },
+          [&](size_t i, bool copy) {
+            out[i] = copy ? out[0] : MergeWithSibling(hasher, h, parent, item.v[i], sibling, right, sibling_hash);
+          });
+    item.v = out;
     item.key = parent;
     item.height = h + 1;
     return absl::OkStatus();
@@ -131,9 +176,11 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
     previous_op = op;
     switch (op) {
       case kOpLeaf: {
-        if (leaf_index >= leaves.size()) return Malformed(at, "more leaf pushes than leaves");
-        const SmtLeaf& leaf = leaves[leaf_index++];
-        stack.push_back({0, leaf.key, MergeValue::FromValue(leaf.value)});
+        if (leaf_index >= keys.size()) return Malformed(at, "more leaf pushes than leaves");
+        Item<N> item{0, keys[leaf_index], {}};
+        for (size_t i = 0; i < N; ++i) item.v[i] = MergeValue::FromValue(values[leaf_index][i]);
+        stack.push_back(item);
+        ++leaf_index;
         break;
       }
       case kOpSibling: {
@@ -141,8 +188,7 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
         MergeValue sibling;
         std::copy_n(proof.begin() + pc, 32, sibling.value.bytes.begin());
         pc += 32;
-        absl::Status s = merge_sibling(sibling, at);
-        if (!s.ok()) return s;
+        if (absl::Status s = merge_sibling(sibling, at); !s.ok()) return s;
         break;
       }
       case kOpSiblingMergeWithZero: {
@@ -153,15 +199,14 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
         std::copy_n(proof.begin() + pc + 1, 32, sibling.value.bytes.begin());
         std::copy_n(proof.begin() + pc + 33, 32, sibling.zero_bits.bytes.begin());
         pc += 65;
-        absl::Status s = merge_sibling(sibling, at);
-        if (!s.ok()) return s;
+        if (absl::Status s = merge_sibling(sibling, at); !s.ok()) return s;
         break;
       }
       case kOpMergeTop: {
         if (stack.size() < 2) return Malformed(at, "merge with fewer than two items");
-        Item right = std::move(stack.back());
+        Item<N> right = std::move(stack.back());
         stack.pop_back();
-        Item& left = stack.back();
+        Item<N>& left = stack.back();
         if (left.height != right.height) return Malformed(at, "merge of items at different heights");
         if (left.height > 255) return Malformed(at, "merge above height 255");
         const int h = left.height;
@@ -170,7 +215,10 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
         if (GetBit(left.key, h) != 0 || GetBit(right.key, h) != 1) {
           return Malformed(at, "merge of items out of order");
         }
-        left.value = Merge(hasher, h, parent, left.value, right.value);
+        std::array<MergeValue, N> out;
+        lanes([&](size_t i) { return left.v[i] == left.v[0] && right.v[i] == right.v[0]; },
+              [&](size_t i, bool copy) { out[i] = copy ? out[0] : Merge(hasher, h, parent, left.v[i], right.v[i]); });
+        left.v = out;
         left.key = parent;
         left.height = h + 1;
         break;
@@ -180,9 +228,14 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
         if (pc >= proof.size()) return Malformed(at, "truncated zero count");
         const int count = proof[pc] == 0 ? 256 : proof[pc];
         ++pc;
-        Item& item = stack.back();
+        Item<N>& item = stack.back();
         if (item.height + count > 256) return Malformed(at, "zeros past height 256");
-        item.value = Lift(hasher, item.value, item.height, item.key, item.height + count);
+        std::array<MergeValue, N> out;
+        lanes([&](size_t i) { return item.v[i] == item.v[0]; },
+              [&](size_t i, bool copy) {
+                out[i] = copy ? out[0] : Lift(hasher, item.v[i], item.height, item.key, item.height + count);
+              });
+        item.v = out;
         item.height += count;
         item.key = ClearBitsBelow(item.key, item.height);
         break;
@@ -193,8 +246,59 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
   }
   if (stack.size() != 1) return Malformed(pc, "program does not end with exactly one item");
   if (stack[0].height != 256) return Malformed(pc, "program does not end at height 256");
-  if (leaf_index != leaves.size()) return Malformed(pc, "not every leaf was used");
-  return HashOf(hasher, stack[0].value);
+  if (leaf_index != keys.size()) return Malformed(pc, "not every leaf was used");
+  std::array<Bytes32, N> roots;
+  for (size_t i = 0; i < N; ++i) {
+    roots[i] = (i > 0 && stack[0].v[i] == stack[0].v[0]) ? roots[0] : HashOf(hasher, stack[0].v[i]);
+  }
+  return roots;
+}
+
+}  // namespace multiproof_internal
+
+template <typename Hasher>
+absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const uint8_t> proof,
+                                              std::vector<SmtLeaf> leaves,
+                                              std::vector<ProofSibling>* siblings) {
+  absl::Status sorted = SortLeavesForProof(leaves);
+  if (!sorted.ok()) return sorted;
+  std::vector<Bytes32> keys;
+  std::vector<std::array<Bytes32, 1>> values;
+  keys.reserve(leaves.size());
+  values.reserve(leaves.size());
+  for (const SmtLeaf& l : leaves) {
+    keys.push_back(l.key);
+    values.push_back({l.value});
+  }
+  absl::StatusOr<std::array<Bytes32, 1>> root =
+      multiproof_internal::RunProgram<Hasher, 1>(hasher, proof, keys, values, siblings);
+  if (!root.ok()) return root.status();
+  return (*root)[0];
+}
+
+template <typename Hasher>
+absl::StatusOr<RootPair> ComputeMultiproofRootPair(Hasher& hasher, std::span<const uint8_t> proof,
+                                                   std::vector<LeafChange> leaves) {
+  std::vector<SmtLeaf> order;
+  order.reserve(leaves.size());
+  for (const LeafChange& l : leaves) order.push_back({l.key, Bytes32()});
+  absl::Status sorted = SortLeavesForProof(order);
+  if (!sorted.ok()) return sorted;
+  std::sort(leaves.begin(), leaves.end(), [](const LeafChange& a, const LeafChange& b) {
+    return Bytes32NumericLess()(a.key, b.key);
+  });
+  std::vector<Bytes32> keys;
+  std::vector<std::array<Bytes32, 2>> values;
+  keys.reserve(leaves.size());
+  values.reserve(leaves.size());
+  for (const LeafChange& l : leaves) {
+    keys.push_back(l.key);
+    values.push_back({l.old_value, l.new_value});
+  }
+  absl::StatusOr<std::array<Bytes32, 2>> roots =
+      multiproof_internal::RunProgram<Hasher, 2>(hasher, proof, keys, values, nullptr);
+  if (!roots.ok()) return roots.status();
+  return RootPair{(*roots)[0], (*roots)[1]};
 }
 
 }  // namespace pom::smt

@@ -127,18 +127,24 @@ TEST_F(SmtTreeTest, MalformedProgramsAreRejected) {
   EXPECT_EQ(code({0x4c, 0x99}, one), kBad);                        // unknown opcode
   EXPECT_EQ(code({0x50}, one), kBad);                              // sibling, empty stack
   EXPECT_EQ(code({0x4c, 0x4f, 0x01, 0x4f, 0xff}, one), kBad);      // split zero run
-  std::vector<uint8_t> zero_sibling = {0x4c, 0x50};
-  zero_sibling.resize(34, 0);
-  zero_sibling.insert(zero_sibling.end(), {0x4f, 0xff});
+  std::vector<uint8_t> zero_sibling(34, 0);
+  zero_sibling[0] = 0x4c;
+  zero_sibling[1] = 0x50;
+  zero_sibling.push_back(0x4f);
+  zero_sibling.push_back(0xff);
   EXPECT_EQ(code(zero_sibling, one), kBad);                        // empty sibling as a value
   // A merge-with-zero sibling at height 3 may carry count 1..3 and bits 3-count..2 only.
   auto mwz_at_3 = [](uint8_t count, uint8_t bits0) {
-    std::vector<uint8_t> p = {0x4c, 0x4f, 0x03, 0x51, count};
-    p.resize(p.size() + 32, 0xaa);  // base
-    std::vector<uint8_t> bits(32, 0);
-    bits[0] = bits0;
-    p.insert(p.end(), bits.begin(), bits.end());
-    p.insert(p.end(), {0x4f, 0xfc});
+    std::vector<uint8_t> p(5 + 32 + 32 + 2, 0);
+    p[0] = 0x4c;
+    p[1] = 0x4f;
+    p[2] = 0x03;
+    p[3] = 0x51;
+    p[4] = count;
+    std::fill(p.begin() + 5, p.begin() + 37, 0xaa);  // base
+    p[37] = bits0;                                   // zero_bits byte 0
+    p[69] = 0x4f;
+    p[70] = 0xfc;
     return p;
   };
   EXPECT_TRUE(ComputeMultiproofRoot(hasher_, mwz_at_3(3, 0x07), one).ok());
@@ -191,6 +197,59 @@ TEST_F(SmtTreeTest, ImportRejectsAProofThatDoesNotVerify) {
   const std::vector<uint8_t> bad = {0x4c, 0x4c};
   EXPECT_EQ(t.ImportMultiproof(bad, std::vector<SmtLeaf>{{Key(1), Val(1)}}).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace pom::smt
+
+namespace pom::smt {
+namespace {
+
+// The verifier's one-pass old/new computation equals two single passes, on honest proofs and on
+// mutated programs (where both must fail, or both give the same roots).
+TEST(SmtRootPair, EqualsTwoSinglePassesIncludingOnMutatedPrograms) {
+  for (uint64_t seed : testing::TestSeeds({91, 92})) {
+    SCOPED_TRACE(testing::SeedBanner(seed));
+    testing::Rng rng(seed);
+    MemoryNodeStore store;
+    auto tree = *SparseMerkleTree<Sha256Hasher>::Open(&store);
+    std::vector<Bytes32> pool;
+    for (int i = 0; i < 400; ++i) {
+      pool.push_back(rng.NextBytes32());
+      ASSERT_TRUE(tree.Update(pool.back(), rng.NextBytes32()).ok());
+    }
+    Sha256Hasher h;
+    int compared = 0;
+    for (int round = 0; round < 300; ++round) {
+      std::vector<Bytes32> keys;
+      for (int i = 0; i < static_cast<int>(rng.Uniform(1, 12)); ++i) {
+        const Bytes32 k = rng.OneIn(4) ? rng.NextBytes32() : pool[rng.Uniform(0, pool.size() - 1)];
+        if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+      }
+      std::vector<uint8_t> proof = *tree.Multiproof(keys);
+      std::vector<LeafChange> changes;
+      std::vector<SmtLeaf> olds, news;
+      for (const Bytes32& k : keys) {
+        const Bytes32 old_value = *tree.Get(k);
+        // About half unchanged, as in real events (leaves read but not written).
+        const Bytes32 new_value = rng.OneIn(2) ? old_value : (rng.OneIn(5) ? Bytes32() : rng.NextBytes32());
+        changes.push_back({k, old_value, new_value});
+        olds.push_back({k, old_value});
+        news.push_back({k, new_value});
+      }
+      if (rng.OneIn(3)) proof[rng.Uniform(0, proof.size() - 1)] ^= static_cast<uint8_t>(rng.Uniform(1, 255));
+      const auto pair = ComputeMultiproofRootPair(h, proof, changes);
+      const auto old_root = ComputeMultiproofRoot(h, proof, olds);
+      const auto new_root = ComputeMultiproofRoot(h, proof, news);
+      ASSERT_EQ(pair.ok(), old_root.ok());
+      ASSERT_EQ(pair.ok(), new_root.ok());
+      if (!pair.ok()) continue;
+      ASSERT_EQ(pair->old_root, *old_root);
+      ASSERT_EQ(pair->new_root, *new_root);
+      ++compared;
+    }
+    EXPECT_GT(compared, 100);
+  }
 }
 
 }  // namespace
