@@ -63,7 +63,8 @@ RejectReason FromRulesError(const absl::Status& s) {
                  ? RejectReason::kStaleNonce
                  : RejectReason::kIncompleteWitness;
     case absl::StatusCode::kPermissionDenied: return RejectReason::kNotOperator;
-    case absl::StatusCode::kInvalidArgument: return RejectReason::kBadCommand;
+    // The command was validated before the rules ran, so InvalidArgument here comes from a leaf
+    // value that does not decode (a nonce beyond 64 bits, an orderpage with a low half).
     default: return RejectReason::kInconsistentWitness;
   }
 }
