@@ -5,11 +5,17 @@
 namespace pom::rules {
 namespace {
 
+// A record leaf's content while an event runs: its encoding only. Its value (the record's hash)
+// is computed once per leaf in TakeLeaves, not on every write.
 template <typename Record>
 std::pair<Bytes32, std::vector<uint8_t>> RecordLeaf(const std::optional<Record>& r) {
   if (!r) return {Bytes32(), {}};
   const auto bytes = Encode(*r);
-  return {RecordHash(*r), std::vector<uint8_t>(bytes.begin(), bytes.end())};
+  return {Bytes32(), std::vector<uint8_t>(bytes.begin(), bytes.end())};
+}
+
+bool IsRecordLeaf(LeafKind k) {
+  return k == LeafKind::kOrder || k == LeafKind::kPageLink || k == LeafKind::kMarket;
 }
 
 }  // namespace
@@ -21,6 +27,12 @@ void RecordingState::Reset() {
 
 std::vector<TouchedLeaf> RecordingState::TakeLeaves() {
   index_.clear();
+  for (TouchedLeaf& leaf : leaves_) {
+    if (!IsRecordLeaf(leaf.key.kind())) continue;
+    leaf.old_value = RecordHashOfEncoding(leaf.key.kind(), leaf.old_record);
+    leaf.new_value = leaf.new_record == leaf.old_record ? leaf.old_value
+                                                       : RecordHashOfEncoding(leaf.key.kind(), leaf.new_record);
+  }
   return std::move(leaves_);
 }
 

@@ -19,7 +19,8 @@ class RecordingState final : public State {
 
   // Starts a new event: forgets what was recorded.
   void Reset();
-  // The touched leaves of the current event, in first-touch order.
+  // The touched leaves of the current event, in first-touch order. The values of record leaves
+  // (order, pagelink, market) are their records' hashes, computed here once per leaf.
   std::vector<TouchedLeaf> TakeLeaves();
 
   absl::StatusOr<Balance> GetBalance(const AccountId& user, Currency c) override;

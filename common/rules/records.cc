@@ -108,8 +108,7 @@ absl::StatusOr<Side> SideFromByte(uint8_t b) {
   return static_cast<Side>(b);
 }
 
-template <size_t N>
-Bytes32 TaggedHash(std::string_view tag, const std::array<uint8_t, N>& body) {
+Bytes32 TaggedHash(std::string_view tag, std::span<const uint8_t> body) {
   thread_local Sha256Hasher hasher;
   hasher.Begin();
   hasher.Update({reinterpret_cast<const uint8_t*>(tag.data()), tag.size()});
@@ -279,6 +278,16 @@ absl::StatusOr<MarketRecord> DecodeMarketRecord(std::span<const uint8_t> bytes) 
 Bytes32 RecordHash(const OrderRecord& r) { return TaggedHash(kOrderTag, Encode(r)); }
 Bytes32 RecordHash(const PageRecord& r) { return TaggedHash(kPageTag, Encode(r)); }
 Bytes32 RecordHash(const MarketRecord& r) { return TaggedHash(kMarketTag, Encode(r)); }
+
+Bytes32 RecordHashOfEncoding(LeafKind kind, std::span<const uint8_t> encoding) {
+  if (encoding.empty()) return Bytes32();
+  switch (kind) {
+    case LeafKind::kOrder: return TaggedHash(kOrderTag, encoding);
+    case LeafKind::kPageLink: return TaggedHash(kPageTag, encoding);
+    case LeafKind::kMarket: return TaggedHash(kMarketTag, encoding);
+    default: return Bytes32();
+  }
+}
 
 namespace {
 u128 Pow10(int n) {

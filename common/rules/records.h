@@ -141,6 +141,10 @@ Bytes32 RecordHash(const OrderRecord& r);
 Bytes32 RecordHash(const PageRecord& r);
 Bytes32 RecordHash(const MarketRecord& r);
 
+// The leaf value of an encoded record of a record kind (order, pagelink, market): the same as
+// RecordHash of the decoded record. An empty encoding is the absent record: all-zero.
+Bytes32 RecordHashOfEncoding(LeafKind kind, std::span<const uint8_t> encoding);
+
 // Tick and lot of a market: 10^(18 - decimals).
 u128 TickOf(const MarketRecord& m);
 u128 LotOf(const MarketRecord& m);
