@@ -5,8 +5,13 @@
 // Thread-safety: not thread-safe.
 #pragma once
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/rules/commands.h"
 #include "common/rules/rules.h"
 #include "common/rules/types.h"
@@ -28,6 +33,25 @@ class CustodyLedger {
   // nothing. Errors: FailedPrecondition for a deposit without chain-side funds, OutOfRange for a
   // withdrawal beyond custody (both mean the event must not be accepted).
   absl::Status ApplyEvent(const Command& command, const Outcome& outcome);
+
+  // Every non-zero entry, sorted (user, currency) and by currency: deterministic.
+  struct ChainEntry {
+    AccountId user;
+    Currency currency;
+    Amount amount;
+    friend bool operator==(const ChainEntry&, const ChainEntry&) = default;
+  };
+  std::vector<ChainEntry> ChainEntries() const;
+  std::vector<std::pair<Currency, Amount>> CustodyEntries() const;
+
+  // A byte encoding of the whole ledger (docs/protocol.md "Storage records"), and back.
+  // Errors (Decode): DataLoss for a truncated or malformed encoding.
+  std::string Encode() const;
+  static absl::StatusOr<CustodyLedger> Decode(std::string_view bytes);
+
+  friend bool operator==(const CustodyLedger& a, const CustodyLedger& b) {
+    return a.ChainEntries() == b.ChainEntries() && a.CustodyEntries() == b.CustodyEntries();
+  }
 
  private:
   struct Key {

@@ -201,6 +201,49 @@ absl::StatusOr<std::vector<uint8_t>> SparseMerkleTree<Hasher>::Multiproof(
 }
 
 template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::BuildFromLeaves(std::vector<SmtLeaf> leaves) {
+  if (top_) return absl::FailedPreconditionError("tree: bulk build into a non-empty tree");
+  std::erase_if(leaves, [](const SmtLeaf& l) { return l.value == Bytes32(); });
+  if (leaves.empty()) return absl::OkStatus();
+  // Tree order: bit 255 first, so compare bytes from the last one down.
+  auto before = [](const SmtLeaf& a, const SmtLeaf& b) {
+    for (int i = 31; i >= 0; --i) {
+      if (a.key[i] != b.key[i]) return a.key[i] < b.key[i];
+    }
+    return false;
+  };
+  std::sort(leaves.begin(), leaves.end(), before);
+  for (size_t i = 1; i < leaves.size(); ++i) {
+    if (leaves[i - 1].key == leaves[i].key) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tree: bulk build repeats key ", ToHex(leaves[i].key)));
+    }
+  }
+  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(leaves));
+  return SetTop(top);
+}
+
+template <typename Hasher>
+absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher>::BuildRange(
+    std::span<const SmtLeaf> leaves) {
+  if (leaves.size() == 1) {
+    const Entry leaf{NodeRef{0, leaves[0].key}, MergeValue::FromValue(leaves[0].value)};
+    POM_RETURN_IF_ERROR(PutSimple(leaf, Node::Kind::kLeaf));
+    return leaf;
+  }
+  // Sorted: the first and the last key differ at the range's fork, and every key with the fork
+  // bit clear comes before every key with it set.
+  const int fork = HighestDiffBit(leaves.front().key, leaves.back().key, 0);
+  const auto split = std::partition_point(leaves.begin(), leaves.end(), [fork](const SmtLeaf& l) {
+    return GetBit(l.key, fork) == 0;
+  });
+  const size_t left_size = static_cast<size_t>(split - leaves.begin());
+  POM_ASSIGN_OR_RETURN(Entry left, BuildRange(leaves.first(left_size)));
+  POM_ASSIGN_OR_RETURN(Entry right, BuildRange(leaves.subspan(left_size)));
+  return MakeBranch(left, right, fork);
+}
+
+template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::ImportMultiproof(std::span<const uint8_t> proof,
                                                         std::span<const SmtLeaf> leaves) {
   if (top_) return absl::FailedPreconditionError("tree: import into a non-empty tree");

@@ -54,6 +54,11 @@ class SparseMerkleTree {
   // Errors: InvalidArgument if `keys` is empty or repeats a key.
   absl::StatusOr<std::vector<uint8_t>> Multiproof(std::span<const Bytes32> keys) const;
 
+  // Builds the tree of `leaves` in one pass (each fork hashed once, not once per insertion):
+  // how a snapshot's state becomes a tree again. Zero values are skipped. REQUIRES: the tree
+  // is empty. Errors: InvalidArgument if a key repeats; FailedPrecondition if not empty.
+  absl::Status BuildFromLeaves(std::vector<SmtLeaf> leaves);
+
   // Builds a pruned tree from a multiproof and its leaves: the leaves become real leaves and the
   // proof's siblings opaque subtrees. The result has the root the proof proves and can produce
   // the same proof, and update the proven leaves. REQUIRES: the tree is empty.
@@ -82,6 +87,8 @@ class SparseMerkleTree {
   // Puts `m` (a leaf, possibly zero to delete, or an opaque node) into the subtree at `at`.
   absl::StatusOr<PlaceResult> Place(const std::optional<NodeRef>& at, const Entry& m,
                                     Node::Kind kind);
+  // Stores the subtree of sorted, distinct leaves [first, last) and returns its top.
+  absl::StatusOr<Entry> BuildRange(std::span<const SmtLeaf> leaves);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
 
   NodeStore* store_;

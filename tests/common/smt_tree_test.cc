@@ -191,6 +191,54 @@ TEST_F(SmtTreeTest, PrunedTreeFromProofUpdatesProvenLeavesOnly) {
   EXPECT_EQ(tree_.ImportMultiproof(proof, leaves).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(SmtBulkBuild, EqualsOneUpdateAtATime) {
+  for (uint64_t seed : testing::TestSeeds({31, 32, 33})) {
+    SCOPED_TRACE(testing::SeedBanner(seed));
+    testing::Rng rng(seed);
+    std::vector<SmtLeaf> leaves;
+    const int n = static_cast<int>(rng.Uniform(1, 3000));
+    for (int i = 0; i < n; ++i) {
+      Bytes32 k = rng.NextBytes32();
+      // Near-collisions: keys that share long prefixes, and keys differing only in bit 0.
+      if (rng.OneIn(4) && !leaves.empty()) {
+        k = leaves[rng.Uniform(0, leaves.size() - 1)].key;
+        k[rng.Uniform(0, 31)] ^= static_cast<uint8_t>(1u << rng.Uniform(0, 7));
+      }
+      bool repeated = false;
+      for (const SmtLeaf& l : leaves) repeated |= l.key == k;
+      if (repeated) continue;
+      leaves.push_back({k, rng.OneIn(20) ? Bytes32() : Val(rng.Next())});
+    }
+    MemoryNodeStore one_store, bulk_store;
+    Tree one = *Tree::Open(&one_store);
+    Tree bulk = *Tree::Open(&bulk_store);
+    for (const SmtLeaf& l : leaves) ASSERT_TRUE(one.Update(l.key, l.value).ok());
+    ASSERT_TRUE(bulk.BuildFromLeaves(leaves).ok());
+    ASSERT_EQ(bulk.root(), one.root());
+    EXPECT_EQ(bulk_store.leaf_count(), one_store.leaf_count());
+    EXPECT_EQ(bulk_store.inner_count(), one_store.inner_count());
+    // The built tree is a normal tree: proofs agree and it keeps updating like the other.
+    std::vector<Bytes32> keys = {leaves[0].key, rng.NextBytes32()};
+    EXPECT_EQ(ToHex(*bulk.Multiproof(keys)), ToHex(*one.Multiproof(keys)));
+    for (int i = 0; i < 100; ++i) {
+      const Bytes32 k = rng.OneIn(2) ? leaves[rng.Uniform(0, leaves.size() - 1)].key : rng.NextBytes32();
+      const Bytes32 v = rng.OneIn(3) ? Bytes32() : Val(rng.Next());
+      ASSERT_TRUE(one.Update(k, v).ok());
+      ASSERT_TRUE(bulk.Update(k, v).ok());
+      ASSERT_EQ(bulk.root(), one.root());
+    }
+  }
+}
+
+TEST_F(SmtTreeTest, BulkBuildRejectsRepeatsAndNonEmptyTrees) {
+  EXPECT_EQ(tree_.BuildFromLeaves({{Key(1), Val(1)}, {Key(1), Val(2)}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(tree_.BuildFromLeaves({}).ok());
+  EXPECT_TRUE(tree_.empty());
+  ASSERT_TRUE(tree_.Update(Key(2), Val(2)).ok());
+  EXPECT_EQ(tree_.BuildFromLeaves({{Key(1), Val(1)}}).code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(SmtTreeTest, ImportRejectsAProofThatDoesNotVerify) {
   MemoryNodeStore s;
   Tree t = *Tree::Open(&s);
