@@ -8,9 +8,29 @@
 namespace pom::matcher {
 
 Engine::Engine(EngineOptions options) : options_(options), recording_(&state_) {
-  auto tree = smt::SparseMerkleTree<Sha256Hasher>::Open(&store_);
+  POM_CHECK(options_.node_store == nullptr);
+  owned_store_ = std::make_unique<smt::MemoryNodeStore>();
+  auto tree = smt::SparseMerkleTree<Sha256Hasher>::Open(owned_store_.get());
   POM_CHECK_OK(tree);  // an empty in-memory store cannot fail to open
   tree_ = std::make_unique<smt::SparseMerkleTree<Sha256Hasher>>(std::move(*tree));
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(EngineOptions options) {
+  if (options.node_store == nullptr) return std::make_unique<Engine>(options);
+  std::unique_ptr<Engine> engine(new Engine(options, 0));
+  POM_ASSIGN_OR_RETURN(auto tree, smt::SparseMerkleTree<Sha256Hasher>::Open(options.node_store));
+  engine->tree_ = std::make_unique<smt::SparseMerkleTree<Sha256Hasher>>(std::move(tree));
+  return engine;
+}
+
+absl::Status Engine::Restore(uint64_t sequence, FastState state, rules::CustodyLedger ledger,
+                             bool build_tree) {
+  POM_CHECK(sequence_ == 0);
+  state_ = std::move(state);
+  ledger_ = std::move(ledger);
+  sequence_ = sequence;
+  if (build_tree) POM_RETURN_IF_ERROR(tree_->BuildFromLeaves(StateLeaves(state_)));
+  return absl::OkStatus();
 }
 
 absl::Status Engine::CreditChain(const rules::AccountId& user, rules::Currency currency,
@@ -57,7 +77,8 @@ absl::StatusOr<rules::Outcome> Engine::SubmitUnproved(const rules::Command& comm
   return outcome;
 }
 
-absl::StatusOr<rules::EventProof> Engine::Submit(const rules::Command& command) {
+absl::StatusOr<rules::EventProof> Engine::Submit(const rules::Command& command,
+                                                 bool with_multiproof) {
   if (!options_.prove) return absl::FailedPreconditionError("engine built without proofs");
   POM_RETURN_IF_ERROR(Admit(command));
   ++sequence_;
@@ -83,9 +104,11 @@ absl::StatusOr<rules::EventProof> Engine::Submit(const rules::Command& command) 
       if (!updated.ok()) return Halt(updated);
     }
   }
-  absl::StatusOr<std::vector<uint8_t>> multiproof = tree_->Multiproof(keys);
-  if (!multiproof.ok()) return Halt(multiproof.status());
-  proof.multiproof = std::move(*multiproof);
+  if (with_multiproof) {
+    absl::StatusOr<std::vector<uint8_t>> multiproof = tree_->Multiproof(keys);
+    if (!multiproof.ok()) return Halt(multiproof.status());
+    proof.multiproof = std::move(*multiproof);
+  }
   proof.new_root = tree_->root();
   return proof;
 }

@@ -15,8 +15,8 @@
 #include "common/rules/proof.h"
 #include "common/smt/memory_node_store.h"
 #include "common/smt/tree.h"
-#include "matcher/fast_state.h"
 #include "common/rules/recording_state.h"
+#include "matcher/fast_state.h"
 
 namespace pom::matcher {
 
@@ -25,13 +25,30 @@ struct EngineOptions {
   rules::AccountId operator_account;
   // Off only for benchmarks of matching alone: no proofs, no tree, no root.
   bool prove = true;
-  // Off only for benchmarks whose input is already checked (signatures cost ~60 µs each).
+  // Off only for input whose signatures were already checked: benchmarks, and the replay of the
+  // engine's own journal during recovery (signatures cost ~60 µs each).
   bool check_signatures = true;
+  // Where the tree keeps its nodes; not owned, must outlive the engine and may already hold a
+  // tree (see Restore). Null: an in-memory store owned by the engine.
+  smt::NodeStore* node_store = nullptr;
 };
 
 class Engine {
  public:
+  // An engine over an in-memory tree (REQUIRES: options.node_store is null).
   explicit Engine(EngineOptions options);
+
+  // Errors: those of opening the tree on `options.node_store`.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(EngineOptions options);
+
+  // Sets the state to a recovered one (a snapshot): the sequence, the fast state and the ledger.
+  // With `build_tree` the tree is built from the state's leaves (REQUIRES: the tree is empty);
+  // otherwise the node store already holds the tree of this state. Either way, the caller
+  // compares root() with the root it recorded. REQUIRES: nothing submitted yet.
+  absl::Status Restore(uint64_t sequence, FastState state, rules::CustodyLedger ledger,
+                       bool build_tree);
+
+  void set_check_signatures(bool on) { options_.check_signatures = on; }
 
   // Chain-side funds that back deposit authorizations (from the genesis).
   absl::Status CreditChain(const rules::AccountId& user, rules::Currency currency, Amount amount);
@@ -40,26 +57,31 @@ class Engine {
   // field, Unauthenticated for a bad signature, PermissionDenied for admin not signed by the
   // operator, FailedPrecondition for a stale nonce, a deposit without authorization, or a
   // halted engine; Internal (and the engine halts) if the state turns out inconsistent.
-  absl::StatusOr<rules::EventProof> Submit(const rules::Command& command);
+  // Without `with_multiproof` the proof has everything but the multiproof (recovery uses it
+  // to compare roots with proofs it already stored).
+  absl::StatusOr<rules::EventProof> Submit(const rules::Command& command, bool with_multiproof = true);
 
   // Like Submit with prove = false: the outcome only.
   absl::StatusOr<rules::Outcome> SubmitUnproved(const rules::Command& command);
 
   const Bytes32& root() const { return tree_->root(); }
-  // Non-empty leaves in the state tree.
-  size_t live_leaves() const { return store_.leaf_count(); }
+  // Non-empty leaves in the state tree (0 when the tree lives in an external store).
+  size_t live_leaves() const { return owned_store_ ? owned_store_->leaf_count() : 0; }
   uint64_t sequence() const { return sequence_; }
   const FastState& state() const { return state_; }
   const rules::CustodyLedger& ledger() const { return ledger_; }
 
  private:
+  // For Create: the tree is opened on options.node_store afterwards.
+  Engine(EngineOptions options, int) : options_(options), recording_(&state_) {}
+
   absl::Status Admit(const rules::Command& command);
   absl::Status Halt(absl::Status reason);
 
   EngineOptions options_;
   FastState state_;
   rules::RecordingState recording_;
-  smt::MemoryNodeStore store_;
+  std::unique_ptr<smt::MemoryNodeStore> owned_store_;
   std::unique_ptr<smt::SparseMerkleTree<Sha256Hasher>> tree_;
   rules::CustodyLedger ledger_;
   uint64_t sequence_ = 0;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "common/rules/records.h"
+
 namespace pom::matcher {
 
 using rules::AccountId;
@@ -161,6 +163,35 @@ void FastState::ForEachMarket(const std::function<void(MarketId, const Book&)>& 
   std::map<MarketId, const Book*> sorted;
   for (const auto& [id, book] : books_) sorted.emplace(id, &book);
   for (const auto& [id, book] : sorted) f(id, *book);
+}
+
+std::vector<smt::SmtLeaf> StateLeaves(const FastState& state) {
+  std::vector<smt::SmtLeaf> leaves;
+  leaves.reserve(state.balance_count() * 2);
+  auto add = [&leaves](const rules::RawKey& key, const Bytes32& value) {
+    if (value != Bytes32()) leaves.push_back({rules::TreeKey(key), value});
+  };
+  state.ForEachBalance([&](const rules::AccountId& user, rules::Currency c, const rules::Balance& b) {
+    add(rules::AccountKey(user, c), rules::BalanceValue(b));
+  });
+  state.ForEachNonce([&](const rules::AccountId& user, uint64_t nonce) {
+    add(rules::NonceKey(user), rules::NonceValue(nonce));
+  });
+  state.ForEachMarket([&](rules::MarketId m, const FastState::Book& book) {
+    if (book.exists) add(rules::MarketKey(m), rules::RecordHash(book.record));
+    add(rules::OrderbookKey(m), rules::BookSizesValue(book.sizes));
+    add(rules::BestPriceKey(m), rules::BestPricesValue(book.best));
+    for (const auto& [price, volume] : book.volumes) {
+      add(rules::OrderPageKey(m, Price::FromRaw(price)), rules::PageVolumeValue(volume));
+    }
+    for (const auto& [price, page] : book.pages) {
+      add(rules::PageLinkKey(m, Price::FromRaw(price)), rules::RecordHash(page));
+    }
+    for (const auto& [id, order] : book.orders) {
+      add(rules::OrderKey(m, rules::OrderId{id}), rules::RecordHash(order));
+    }
+  });
+  return leaves;
 }
 
 }  // namespace pom::matcher

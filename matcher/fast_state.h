@@ -12,6 +12,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "common/rules/state.h"
+#include "common/smt/multiproof.h"
 
 namespace pom::matcher {
 
@@ -50,6 +51,16 @@ class FastState final : public rules::State {
   absl::StatusOr<rules::PriceNeighbours> FindNeighbours(rules::MarketId market, rules::Side side,
                                                         Price price) override;
 
+  // The last nonce `user` used (0: none), without the State interface's status.
+  uint64_t NonceOf(const rules::AccountId& user) const {
+    auto it = nonces_.find(user);
+    return it == nonces_.end() ? 0 : it->second;
+  }
+  void ForEachNonce(const std::function<void(const rules::AccountId&, uint64_t)>& f) const {
+    for (const auto& [user, nonce] : nonces_) f(user, nonce);
+  }
+  size_t balance_count() const { return balances_.size(); }
+
   // For tests and tools: every non-zero balance, and a market's book.
   void ForEachBalance(
       const std::function<void(const rules::AccountId&, rules::Currency, const rules::Balance&)>& f)
@@ -85,5 +96,9 @@ class FastState final : public rules::State {
   absl::flat_hash_map<rules::AccountId, uint64_t> nonces_;
   absl::flat_hash_map<rules::MarketId, Book> books_;
 };
+
+// Every non-zero tree leaf (key and value) that `state` implies, in no particular order: building
+// a tree from them gives the root of the state.
+std::vector<smt::SmtLeaf> StateLeaves(const FastState& state);
 
 }  // namespace pom::matcher

@@ -1,19 +1,31 @@
 // pom-matcher: the prover.
 //   pom-matcher replay --commands FILE [--genesis FILE] [--proofs-out FILE]
+//   pom-matcher ingest [--data DIR] --commands FILE [--genesis FILE] [--batch N]
+//                      [--snapshot-interval N] [--proof-retention N] [--tree memory|rocksdb]
+//                      [--acks FILE]
+//   pom-matcher proofs [--data DIR] --from SEQ --out FILE   (export from the proof store)
 //   pom-matcher demo
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "matcher/demo.h"
+#include "matcher/ingest.h"
 #include "matcher/replay.h"
+#include "proto/stream.h"
 
 namespace {
 
 int Usage() {
   std::fprintf(stderr,
                "usage: pom-matcher replay --commands FILE [--genesis FILE] [--proofs-out FILE]\n"
+               "       pom-matcher ingest [--data DIR] --commands FILE [--genesis FILE] [--batch N]\n"
+               "                          [--snapshot-interval N] [--proof-retention N]\n"
+               "                          [--tree memory|rocksdb] [--acks FILE]\n"
+               "       pom-matcher proofs [--data DIR] --from SEQ --out FILE\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -41,10 +53,90 @@ int RunReplay(int argc, char** argv) {
   return 0;
 }
 
+constexpr char kDefaultData[] = "./var/matcher";
+
+int RunIngest(int argc, char** argv) {
+  pom::Flags flags({"data", "commands", "genesis", "batch", "snapshot-interval", "proof-retention",
+                    "tree", "acks"},
+                   {});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  pom::matcher::IngestOptions o;
+  absl::StatusOr<std::string> commands = flags.Get("commands");
+  if (!commands.ok()) return Fail(commands.status());
+  o.commands_path = *commands;
+  o.genesis_path = flags.GetOr("genesis", "");
+  o.acks_path = flags.GetOr("acks", "");
+  o.matcher.data_dir = flags.GetOr("data", kDefaultData);
+  auto batch = flags.GetU64Or("batch", 256);
+  auto interval = flags.GetU64Or("snapshot-interval", o.matcher.snapshot_interval);
+  auto retention = flags.GetU64Or("proof-retention", 0);
+  for (const absl::Status& s : {batch.status(), interval.status(), retention.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  o.batch = static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(*batch, 1 << 16)));
+  o.matcher.snapshot_interval = *interval;
+  o.matcher.proof_retention = *retention;
+  const std::string tree = flags.GetOr("tree", "memory");
+  if (tree == "rocksdb") {
+    o.matcher.tree = pom::matcher::TreeStorage::kRocksDb;
+  } else if (tree != "memory") {
+    return Fail(absl::InvalidArgumentError("--tree must be memory or rocksdb"));
+  }
+  absl::StatusOr<pom::matcher::IngestResult> r = pom::matcher::Ingest(o);
+  if (!r.ok()) return Fail(r.status());
+  const pom::matcher::RecoveryReport& rec = r->recovery;
+  std::printf("recovered snapshot=%llu replayed=%llu proofs_restored=%llu truncated_tail=%llu seconds=%.3f\n",
+              static_cast<unsigned long long>(rec.snapshot_sequence),
+              static_cast<unsigned long long>(rec.replayed),
+              static_cast<unsigned long long>(rec.proofs_restored),
+              static_cast<unsigned long long>(rec.truncated_tail), rec.seconds);
+  std::printf("accepted=%llu skipped=%llu refused=%llu syncs=%llu\n",
+              static_cast<unsigned long long>(r->accepted), static_cast<unsigned long long>(r->skipped),
+              static_cast<unsigned long long>(r->refused), static_cast<unsigned long long>(r->syncs));
+  std::printf("state=%016llx\n", static_cast<unsigned long long>(r->state_digest));
+  std::printf("root=%s\n", pom::ToHex(r->root).c_str());
+  std::printf("seq=%llu\n", static_cast<unsigned long long>(r->sequence));
+  return 0;
+}
+
+int RunProofs(int argc, char** argv) {
+  pom::Flags flags({"data", "from", "out"}, {});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  auto from = flags.GetU64("from");
+  auto out = flags.Get("out");
+  if (!from.ok()) return Fail(from.status());
+  if (!out.ok()) return Fail(out.status());
+  pom::matcher::StoreOptions so;
+  so.path = flags.GetOr("data", kDefaultData) + "/db";
+  absl::StatusOr<std::unique_ptr<pom::matcher::Store>> store = pom::matcher::Store::Open(so);
+  if (!store.ok()) return Fail(store.status());
+  absl::StatusOr<std::unique_ptr<pom::codec::DelimitedWriter>> writer =
+      pom::codec::DelimitedWriter::Create(*out);
+  if (!writer.ok()) return Fail(writer.status());
+  pom::v1::Proof proof;
+  uint64_t n = 0, last = 0;
+  absl::Status s = (*store)->ScanProofs(*from, [&](uint64_t seq, std::string_view bytes) -> absl::Status {
+    proof.Clear();
+    if (!proof.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::DataLossError(absl::StrCat("stored proof ", seq, " does not parse"));
+    }
+    ++n;
+    last = seq;
+    return (*writer)->Write(proof);
+  });
+  if (!s.ok()) return Fail(s);
+  if (absl::Status c = (*writer)->Close(); !c.ok()) return Fail(c);
+  std::printf("proofs=%llu\nlast=%llu\n", static_cast<unsigned long long>(n),
+              static_cast<unsigned long long>(last));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return RunReplay(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "ingest") == 0) return RunIngest(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "proofs") == 0) return RunProofs(argc, argv);
   if (argc == 2 && std::strcmp(argv[1], "demo") == 0) {
     const absl::Status s = pom::matcher::RunDemo();
     return s.ok() ? 0 : Fail(s);

@@ -1,0 +1,304 @@
+#include "matcher/durable_matcher.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <rocksdb/write_batch.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/byte_io.h"
+#include "common/checksum.h"
+#include "common/kill_point.h"
+#include "common/status_macros.h"
+#include "matcher/state_snapshot.h"
+#include "matcher/storage/rocksdb_node_store.h"
+
+namespace pom::matcher {
+namespace {
+
+constexpr std::string_view kGenesisKey = "genesis";
+constexpr std::string_view kTreeKey = "tree";  // kRocksDb: sequence and root of the stored tree
+
+absl::Status MakeDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return absl::InternalError(absl::StrCat("create directory ", dir, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::string TreeMeta(uint64_t sequence, const Bytes32& root) {
+  ByteWriter w;
+  w.U64(sequence);
+  w.Raw(root.span());
+  return w.Take();
+}
+
+absl::StatusOr<std::pair<uint64_t, Bytes32>> ParseTreeMeta(std::string_view bytes) {
+  ByteReader r(bytes);
+  std::pair<uint64_t, Bytes32> out;
+  if (!r.U64(&out.first) || !r.Raw(out.second.bytes) || !r.done()) {
+    return absl::DataLossError("tree metadata is malformed");
+  }
+  return out;
+}
+
+std::string SerializeCommand(const rules::Command& command) {
+  v1::Command wire;
+  codec::ToProto(command, &wire);
+  return wire.SerializeAsString();
+}
+
+}  // namespace
+
+DurableMatcher::DurableMatcher(DurableMatcherOptions options) : options_(std::move(options)) {}
+DurableMatcher::~DurableMatcher() = default;
+
+absl::StatusOr<std::unique_ptr<DurableMatcher>> DurableMatcher::Open(DurableMatcherOptions options) {
+  std::unique_ptr<DurableMatcher> m(new DurableMatcher(std::move(options)));
+  POM_RETURN_IF_ERROR(m->Recover());
+  return m;
+}
+
+absl::Status DurableMatcher::LoadGenesis(codec::Genesis* genesis) {
+  POM_ASSIGN_OR_RETURN(std::optional<std::string> stored, store_->GetMeta(kGenesisKey));
+  if (stored) {
+    if (options_.genesis && codec::GenesisToJson(*options_.genesis) != *stored) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("data dir ", options_.data_dir, " belongs to another genesis"));
+    }
+    POM_ASSIGN_OR_RETURN(*genesis, codec::GenesisFromJson(*stored));
+    return absl::OkStatus();
+  }
+  if (!options_.genesis) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data dir ", options_.data_dir, " is new: a genesis is required"));
+  }
+  *genesis = *options_.genesis;
+  rocksdb::WriteBatch batch;
+  store_->PutMeta(&batch, kGenesisKey, codec::GenesisToJson(*genesis));
+  return store_->Write(&batch, /*sync=*/true);
+}
+
+absl::Status DurableMatcher::Recover() {
+  const auto start = std::chrono::steady_clock::now();
+  POM_RETURN_IF_ERROR(MakeDir(options_.data_dir));
+  StoreOptions store_options;
+  store_options.path = options_.data_dir + "/db";
+  store_options.env = options_.env;
+  POM_ASSIGN_OR_RETURN(store_, Store::Open(store_options));
+  codec::Genesis genesis;
+  POM_RETURN_IF_ERROR(LoadGenesis(&genesis));
+
+  EngineOptions engine_options;
+  engine_options.prover_id = genesis.prover_id;
+  engine_options.operator_account = genesis.operator_key;
+  // Journaled commands were checked before they were journaled, and their records are sealed.
+  engine_options.check_signatures = false;
+
+  // Which snapshot: the newest (kMemory), or the one the stored tree belongs to (kRocksDb).
+  POM_ASSIGN_OR_RETURN(std::vector<uint64_t> snapshots, ListSnapshots(snapshot_dir()));
+  std::optional<uint64_t> chosen;
+  std::optional<std::pair<uint64_t, Bytes32>> tree_meta;
+  if (options_.tree == TreeStorage::kRocksDb) {
+    RocksDbNodeStoreOptions node_options;
+    node_options.cache_nodes = options_.tree_cache_nodes;
+    POM_ASSIGN_OR_RETURN(nodes_, RocksDbNodeStore::Open(store_->db(), store_->nodes_family(), node_options));
+    engine_options.node_store = nodes_.get();
+    POM_ASSIGN_OR_RETURN(std::optional<std::string> meta, store_->GetMeta(kTreeKey));
+    if (meta) {
+      POM_ASSIGN_OR_RETURN(tree_meta, ParseTreeMeta(*meta));
+      if (tree_meta->first > 0) {
+        if (std::find(snapshots.begin(), snapshots.end(), tree_meta->first) == snapshots.end()) {
+          return absl::DataLossError(absl::StrCat("the stored tree is at sequence ", tree_meta->first,
+                                                  " but snapshot ", tree_meta->first, " is missing"));
+        }
+        chosen = tree_meta->first;
+      }
+    }
+  } else if (!snapshots.empty()) {
+    chosen = snapshots.front();
+  }
+  POM_ASSIGN_OR_RETURN(engine_, Engine::Create(engine_options));
+
+  if (chosen) {
+    POM_ASSIGN_OR_RETURN(std::string bytes, ReadSnapshotFile(snapshot_dir(), *chosen));
+    absl::StatusOr<Snapshot> snapshot = DecodeSnapshot(bytes);
+    if (!snapshot.ok()) {
+      return absl::DataLossError(absl::StrCat("snapshot ", SnapshotPath(snapshot_dir(), *chosen),
+                                              ": ", snapshot.status().message()));
+    }
+    if (snapshot->sequence != *chosen) {
+      return absl::DataLossError(absl::StrCat("snapshot file ", *chosen, " records sequence ",
+                                              snapshot->sequence));
+    }
+    const bool build_tree = options_.tree == TreeStorage::kMemory;
+    const Bytes32 recorded = snapshot->root;
+    POM_RETURN_IF_ERROR(engine_->Restore(snapshot->sequence, std::move(snapshot->state),
+                                         std::move(snapshot->ledger), build_tree));
+    if (engine_->root() != recorded || (tree_meta && tree_meta->second != recorded)) {
+      return absl::DataLossError(absl::StrCat(
+          "snapshot ", *chosen, " records root ", ToHex(recorded), " but its state gives ",
+          ToHex(engine_->root()), "; refusing to start (move the file away to fall back to an "
+          "older snapshot)"));
+    }
+    recovery_.snapshot_sequence = *chosen;
+    last_snapshot_ = *chosen;
+    previous_snapshot_ = snapshots.size() > 1 ? snapshots[1] : 0;
+  } else {
+    if (!engine_->root().IsZero()) {
+      return absl::DataLossError("the stored tree is not empty but there is no snapshot for it");
+    }
+    for (const codec::ChainBalance& b : genesis.chain_balances) {
+      POM_RETURN_IF_ERROR(engine_->CreditChain(b.user, b.currency, b.amount));
+    }
+  }
+  POM_RETURN_IF_ERROR(Replay(engine_->sequence() + 1));
+  engine_->set_check_signatures(true);
+  recovery_.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return absl::OkStatus();
+}
+
+absl::Status DurableMatcher::Replay(uint64_t from) {
+  v1::Command wire;
+  v1::Proof stored_wire;
+  std::vector<std::pair<uint64_t, std::string>> restored;
+  auto flush_restored = [&]() -> absl::Status {
+    if (restored.empty()) return absl::OkStatus();
+    POM_RETURN_IF_ERROR(store_->PutProofs(restored));
+    restored.clear();
+    return absl::OkStatus();
+  };
+  POM_ASSIGN_OR_RETURN(
+      JournalScan scan,
+      store_->ScanJournal(from, [&](uint64_t seq, std::string_view payload) -> absl::Status {
+        wire.Clear();
+        if (!wire.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+          return absl::DataLossError(absl::StrCat("journal record ", seq, " does not parse"));
+        }
+        POM_ASSIGN_OR_RETURN(rules::Command command, codec::FromProto(wire));
+        absl::StatusOr<std::optional<std::string>> stored = store_->ReadProof(seq);
+        const bool have_proof = stored.ok() && stored->has_value();
+        if (!stored.ok() && !absl::IsOutOfRange(stored.status())) return stored.status();
+        absl::StatusOr<rules::EventProof> proof = engine_->Submit(command, !have_proof && stored.ok());
+        if (!proof.ok()) {
+          return absl::DataLossError(absl::StrCat("journal record ", seq,
+                                                  " does not replay: ", proof.status().message()));
+        }
+        if (proof->sequence.value != seq) {
+          return absl::DataLossError(absl::StrCat("journal record ", seq, " replays as event ",
+                                                  proof->sequence.value));
+        }
+        if (have_proof) {
+          stored_wire.Clear();
+          const std::string root(proof->new_root.bytes.begin(), proof->new_root.bytes.end());
+          if (!stored_wire.ParseFromString(**stored) || stored_wire.new_root() != root) {
+            return absl::DataLossError(absl::StrCat("replay of sequence ", seq,
+                                                    " does not reach the root of its stored proof"));
+          }
+        } else if (stored.ok()) {
+          v1::Proof out;
+          codec::ToProto(*proof, &out);
+          restored.emplace_back(seq, out.SerializeAsString());
+          ++recovery_.proofs_restored;
+          if (restored.size() >= 256) POM_RETURN_IF_ERROR(flush_restored());
+        }
+        ++recovery_.replayed;
+        return absl::OkStatus();
+      }));
+  recovery_.truncated_tail = scan.truncated_tail;
+  return flush_restored();
+}
+
+absl::Status DurableMatcher::Halt(absl::Status reason) {
+  halted_ = absl::InternalError(absl::StrCat("matcher halted (fail-stop): ", reason.ToString()));
+  return halted_;
+}
+
+absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
+    std::span<const rules::Command> commands) {
+  if (!halted_.ok()) return halted_;
+  std::vector<SubmitResult> results(commands.size());
+  std::vector<JournalRecord> journal;
+  std::vector<std::pair<uint64_t, std::string>> proofs;
+  v1::Proof wire;
+  for (size_t i = 0; i < commands.size(); ++i) {
+    const rules::Command& command = commands[i];
+    SubmitResult& result = results[i];
+    // A resubmitted command (a client retry, or ingest after a crash) is recognized, not refused.
+    if (command.nonce <= engine_->state().NonceOf(command.signer)) {
+      absl::StatusOr<std::optional<uint64_t>> seq = store_->FindSequenced(command.signer, command.nonce);
+      if (!seq.ok()) return Halt(seq.status());
+      if (seq->has_value()) {
+        absl::StatusOr<std::optional<std::string>> journaled = store_->ReadJournal(**seq);
+        if (!journaled.ok()) return Halt(journaled.status());
+        if (journaled->has_value() && **journaled == SerializeCommand(command)) {
+          result.status = absl::AlreadyExistsError(absl::StrCat("already sequenced at ", **seq));
+          result.sequence = **seq;
+          continue;
+        }
+      }
+    }
+    absl::StatusOr<rules::EventProof> proof = engine_->Submit(command);
+    if (!proof.ok()) {
+      if (absl::IsInternal(proof.status())) return Halt(proof.status());
+      result.status = proof.status();
+      continue;
+    }
+    result.sequence = proof->sequence.value;
+    result.outcome = proof->outcome;
+    journal.push_back(JournalRecord{result.sequence, SerializeCommand(command), command.signer,
+                                    command.nonce});
+    codec::ToProto(*proof, &wire);
+    proofs.emplace_back(result.sequence, wire.SerializeAsString());
+  }
+  if (journal.empty()) return results;
+  KillPoint("after-apply");
+  if (absl::Status s = store_->AppendJournal(journal); !s.ok()) return Halt(s);
+  KillPoint("after-append");
+  if (absl::Status s = store_->SyncJournal(); !s.ok()) return Halt(s);
+  KillPoint("after-sync");
+  if (absl::Status s = store_->PutProofs(proofs); !s.ok()) return Halt(s);
+  KillPoint("after-proof");
+  if (options_.snapshot_interval > 0 &&
+      engine_->sequence() - last_snapshot_ >= options_.snapshot_interval) {
+    if (absl::Status s = WriteSnapshot(); !s.ok()) return Halt(s);
+  }
+  return results;
+}
+
+absl::Status DurableMatcher::WriteSnapshot() {
+  if (!halted_.ok()) return halted_;
+  const uint64_t seq = engine_->sequence();
+  if (seq == last_snapshot_) return absl::OkStatus();
+  const std::string bytes = EncodeSnapshot(seq, engine_->root(), engine_->state(), engine_->ledger());
+  POM_RETURN_IF_ERROR(WriteSnapshotFile(snapshot_dir(), seq, bytes));
+  if (nodes_) {
+    // The tree reaches disk only here, together with the sequence it belongs to.
+    rocksdb::WriteBatch batch;
+    POM_RETURN_IF_ERROR(nodes_->AddDirtyTo(&batch));
+    store_->PutMeta(&batch, kTreeKey, TreeMeta(seq, engine_->root()));
+    KillPoint("tree-flush");
+    POM_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/true));
+    nodes_->MarkFlushed();
+  }
+  // Keep this snapshot and the one before it.
+  POM_RETURN_IF_ERROR(PruneSnapshots(snapshot_dir(), last_snapshot_));
+  previous_snapshot_ = last_snapshot_;
+  last_snapshot_ = seq;
+  if (options_.proof_retention > 0 && seq > options_.proof_retention) {
+    POM_RETURN_IF_ERROR(store_->PruneProofs(seq - options_.proof_retention + 1));
+  }
+  return absl::OkStatus();
+}
+
+uint64_t DurableMatcher::StateDigest() const {
+  return RecordChecksum("state", EncodeSnapshot(engine_->sequence(), engine_->root(),
+                                                engine_->state(), engine_->ledger()));
+}
+
+}  // namespace pom::matcher
