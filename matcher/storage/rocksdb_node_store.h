@@ -86,7 +86,9 @@ class RocksDbNodeStore final : public smt::NodeStore {
   void MarkFlushed();
 
   // Drops every change since the last MarkFlushed (or Open): the store reads as the disk does.
-  // A tree over this store must then be reopened (SparseMerkleTree::Open).
+  // A tree over this store must then be reopened (SparseMerkleTree::Open). The clean cache is
+  // kept: it only ever holds what is on disk. REQUIRES: no batch from AddDirtyTo was written
+  // (else the disk is ahead of what the store believes).
   void DiscardDirty();
 
   // Dirty nodes (puts and deletes) waiting to be flushed; a dirty top is not counted.
