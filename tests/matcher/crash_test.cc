@@ -1,0 +1,208 @@
+// Crash tests of the real `pom-matcher ingest` process: killed at every named kill point, and
+// SIGKILLed at random moments, it must always restart to the state of a run without a crash,
+// never lose a command it acknowledged, and never apply one twice.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
+#include "matcher/storage/store.h"
+#include "tests/matcher/durability_fixture.h"
+#include "tests/testing/random.h"
+
+extern char** environ;
+
+namespace pom::matcher {
+namespace {
+
+using testing::TempDir;
+
+std::string BinDir() {
+  const char* dir = std::getenv("POM_BIN_DIR");
+  return dir != nullptr ? dir : "build/bin";
+}
+
+struct ProcessRun {
+  bool killed = false;  // by SIGKILL
+  int exit_code = -1;
+  std::string out;
+};
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& kill_at, const std::string& out) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::freopen(out.c_str(), "w", stdout);
+    if (f == nullptr) _exit(120);
+    if (kill_at.empty()) {
+      unsetenv("POM_KILL_AT");
+    } else {
+      setenv("POM_KILL_AT", kill_at.c_str(), 1);
+    }
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execve(argv[0], argv.data(), environ);
+    _exit(121);
+  }
+  return pid;
+}
+
+ProcessRun Wait(pid_t pid, const std::string& out) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ProcessRun r;
+  r.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(out);
+  std::stringstream text;
+  text << in.rdbuf();
+  r.out = text.str();
+  return r;
+}
+
+std::string Field(const std::string& out, const std::string& name) {
+  for (absl::string_view line : absl::StrSplit(out, '\n')) {
+    for (absl::string_view word : absl::StrSplit(line, ' ')) {
+      if (absl::StartsWith(word, name + "=")) return std::string(word.substr(name.size() + 1));
+    }
+  }
+  return "";
+}
+
+class CrashTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> IngestArgs(const std::string& data, const std::string& tree) {
+    return {BinDir() + "/pom-matcher", "ingest", "--data", data, "--commands", dir_ / "cmds",
+            "--batch", "64", "--snapshot-interval", "700", "--tree", tree,
+            "--acks", data + ".acks"};
+  }
+
+  ProcessRun Ingest(const std::string& data, const std::string& tree, const std::string& kill_at = "") {
+    const std::string out = data + ".out";
+    return Wait(Spawn(IngestArgs(data, tree), kill_at, out), out);
+  }
+
+  // Every acknowledged command is in the journal at its sequence, none twice, and the journal
+  // has no command twice.
+  void CheckAcks(const std::string& data) {
+    StoreOptions so;
+    so.path = data + "/db";
+    absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(so);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::ifstream acks(data + ".acks");
+    std::set<uint64_t> seen;
+    std::string line;
+    size_t n = 0;
+    v1::Command wire;
+    while (std::getline(acks, line)) {
+      std::vector<std::string> f = absl::StrSplit(line, ' ');
+      ASSERT_EQ(f.size(), 3u) << line;
+      const uint64_t seq = std::stoull(f[0]);
+      EXPECT_TRUE(seen.insert(seq).second) << "sequence acknowledged twice: " << seq;
+      absl::StatusOr<std::optional<std::string>> journaled = (*store)->ReadJournal(seq);
+      ASSERT_TRUE(journaled.ok() && journaled->has_value()) << "acknowledged " << seq << " is lost";
+      ASSERT_TRUE(wire.ParseFromString(**journaled));
+      EXPECT_EQ(ToHex(std::span<const uint8_t>(
+                    reinterpret_cast<const uint8_t*>(wire.signer().data()), wire.signer().size())),
+                f[1]);
+      EXPECT_EQ(std::to_string(wire.nonce()), f[2]);
+      ++n;
+    }
+    EXPECT_GT(n, 0u);
+    std::set<std::pair<std::string, uint64_t>> commands;
+    absl::StatusOr<JournalScan> scan = (*store)->ScanJournal(1, [&](uint64_t, std::string_view p) {
+      EXPECT_TRUE(wire.ParseFromArray(p.data(), static_cast<int>(p.size())));
+      EXPECT_TRUE(commands.emplace(wire.signer(), wire.nonce()).second) << "a command applied twice";
+      return absl::OkStatus();
+    });
+    ASSERT_TRUE(scan.ok()) << scan.status();
+  }
+
+  void SetUp() override {
+    testing::WriteWorkload(dir_ / "cmds", 77, 3000);
+    replay_root_ = ToHex(testing::ReplayRoot(dir_ / "cmds"));
+  }
+
+  TempDir dir_;
+  std::string replay_root_;
+};
+
+TEST_F(CrashTest, EveryKillPointRestartsToTheStateOfARunWithoutACrash) {
+  for (const std::string tree : {"memory", "rocksdb"}) {
+    const ProcessRun reference = Ingest(dir_ / ("ref-" + tree), tree);
+    ASSERT_EQ(reference.exit_code, 0) << reference.out;
+    ASSERT_EQ(Field(reference.out, "root"), replay_root_);
+    const std::string state = Field(reference.out, "state");
+    std::vector<std::string> points = {"after-apply", "after-append", "after-sync", "after-proof",
+                                       "after-ack", "snapshot-write", "snapshot-rename"};
+    if (tree == "rocksdb") points.push_back("tree-flush");
+    for (const std::string& point : points) {
+      SCOPED_TRACE(tree + " " + point);
+      const std::string data = dir_ / (tree + "-" + point);
+      // The third time: with some history behind it (snapshots every ~700 events).
+      const ProcessRun crashed = Ingest(data, tree, point + ":3");
+      ASSERT_TRUE(crashed.killed) << "exit " << crashed.exit_code << "\n" << crashed.out;
+      const ProcessRun restarted = Ingest(data, tree);
+      ASSERT_EQ(restarted.exit_code, 0) << restarted.out;
+      EXPECT_EQ(Field(restarted.out, "root"), replay_root_);
+      EXPECT_EQ(Field(restarted.out, "state"), state);
+      EXPECT_EQ(Field(restarted.out, "seq"), "3000");
+      EXPECT_GT(std::stoull(Field(restarted.out, "skipped")), 0u);
+      CheckAcks(data);
+    }
+  }
+}
+
+TEST_F(CrashTest, FiftyRandomSigkillsDuringIngestEndAtTheReplayRoot) {
+  TempDir big;
+  testing::WriteWorkload(big / "cmds", 78, 30000, 200, 4);
+  const std::string root = ToHex(testing::ReplayRoot(big / "cmds"));
+  for (uint64_t seed : pom::testing::TestSeeds({4242})) {
+    SCOPED_TRACE(pom::testing::SeedBanner(seed));
+    pom::testing::Rng rng(seed);
+    const std::string data = big / "data";
+    std::vector<std::string> args = {BinDir() + "/pom-matcher", "ingest", "--data", data,
+                                     "--commands", big / "cmds", "--batch", "128",
+                                     "--snapshot-interval", "3000", "--acks", data + ".acks"};
+    int kills = 0, finished = 0;
+    std::string last;
+    while (kills < 50) {
+      const std::string out = data + ".out";
+      const pid_t pid = Spawn(args, "", out);
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng.Uniform(20, 400)));
+      kill(pid, SIGKILL);
+      const ProcessRun r = Wait(pid, out);
+      if (r.killed) {
+        ++kills;
+      } else {
+        ASSERT_EQ(r.exit_code, 0) << r.out;
+        ++finished;
+        last = r.out;
+        break;  // it got to the end before the kill
+      }
+    }
+    EXPECT_GE(kills, 50) << "the stream ended after " << kills << " kills: make it longer";
+    const ProcessRun final_run = Wait(Spawn(args, "", data + ".out"), data + ".out");
+    ASSERT_EQ(final_run.exit_code, 0) << final_run.out;
+    EXPECT_EQ(Field(final_run.out, "root"), root);
+    EXPECT_EQ(Field(final_run.out, "seq"), "30000");
+    // The killed runs did the work: the last run found most of the stream already sequenced.
+    const uint64_t skipped = std::stoull(Field(final_run.out, "skipped"));
+    EXPECT_GT(skipped, 3000u);
+    std::printf("kills=%d finished_early=%d sequenced_before_the_last_run=%llu\n", kills, finished,
+                static_cast<unsigned long long>(skipped));
+    CheckAcks(data);
+  }
+}
+
+}  // namespace
+}  // namespace pom::matcher
