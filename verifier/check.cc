@@ -1,7 +1,12 @@
 #include "verifier/check.h"
 
+#include <algorithm>
 #include <fstream>
+#include <memory>
+#include <optional>
+#include <span>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -9,10 +14,12 @@
 #include "common/status_macros.h"
 #include "proto/codec.h"
 #include "proto/stream.h"
+#include "verifier/store.h"
 
 namespace pom::verify {
 
 absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
+  if (options.persist_every == 0) return absl::InvalidArgumentError("persist_every must be at least 1");
   std::ifstream genesis_file(options.genesis_path);
   if (!genesis_file) return absl::NotFoundError(absl::StrCat("cannot open genesis ", options.genesis_path));
   std::stringstream json;
@@ -23,20 +30,58 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
     POM_RETURN_IF_ERROR(ledger.CreditChain(b.user, b.currency, b.amount));
   }
   const Config config{genesis.prover_id, genesis.operator_key};
-  Verifier verifier(config, std::move(ledger));
+
+  // With a data directory, start from the stored head if there is one.
+  std::unique_ptr<VerifierStore> store;
+  Bytes32 start_root;
+  uint64_t start_sequence = 0;
+  if (!options.data_dir.empty()) {
+    POM_ASSIGN_OR_RETURN(store, VerifierStore::Open({options.data_dir, GenesisDigest(config, ledger)}));
+    POM_ASSIGN_OR_RETURN(std::optional<VerifierHead> head, store->Load());
+    if (head) {
+      start_sequence = head->sequence;
+      start_root = head->root;
+      ledger = std::move(head->ledger);
+    }
+  }
+  Verifier verifier(config, std::move(ledger), start_root, start_sequence);
+  uint64_t committed_sequence = start_sequence;
+  auto commit = [&]() -> absl::Status {
+    if (store == nullptr || verifier.sequence() == committed_sequence) return absl::OkStatus();
+    POM_RETURN_IF_ERROR(store->Commit(VerifierHead{verifier.sequence(), verifier.root(), verifier.ledger()}));
+    committed_sequence = verifier.sequence();
+    return absl::OkStatus();
+  };
+
   POM_ASSIGN_OR_RETURN(std::unique_ptr<codec::DelimitedReader> reader, codec::DelimitedReader::Open(options.proofs_path));
 
   CheckResult result;
+  result.resumed_from = start_sequence;
   constexpr size_t kBatch = 2048;
   const int threads = std::max(1, options.threads);
   using Batch = std::vector<absl::StatusOr<rules::EventProof>>;
   v1::Proof wire;
   bool more = true;
+  const std::string_view start_root_bytes(reinterpret_cast<const char*>(start_root.data()), Bytes32::kSize);
+  // Proofs at or before the stored sequence were verified by an earlier run: they are skipped
+  // unconverted, but the one at the stored sequence must end at the stored root, or the file
+  // and the store describe different histories.
   auto read_batch = [&]() -> absl::StatusOr<Batch> {
     Batch batch;
     while (more && batch.size() < kBatch) {
       POM_ASSIGN_OR_RETURN(more, reader->Read(&wire));
-      if (more) batch.push_back(codec::FromProto(wire));
+      if (!more) break;
+      if (start_sequence > 0 && wire.sequence() <= start_sequence) {
+        if (wire.sequence() == start_sequence && wire.new_root() != start_root_bytes) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "the proof file is from another history: its proof at sequence ", start_sequence, " has new root ",
+              ToHex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(wire.new_root().data()),
+                                             wire.new_root().size())),
+              " but the head stored in ", options.data_dir, " has root ", ToHex(start_root)));
+        }
+        continue;
+      }
+      batch.push_back(codec::FromProto(wire));
     }
     return batch;
   };
@@ -55,6 +100,31 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
     for (std::thread& th : pool) th.join();
     return ok;
   };
+  // Runs a batch through the serial root chain. A reject sets result's verdict and stops; an
+  // error (a failed commit) is returned.
+  auto verify_batch = [&](const Batch& batch, const std::vector<char>& signature_ok) -> absl::Status {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!batch[i].ok()) {
+        result.failed_sequence = verifier.sequence() + 1;
+        result.verdict = Verdict{RejectReason::kBadCommand, std::string(batch[i].status().message())};
+        return absl::OkStatus();
+      }
+      if (options.check_signatures && !signature_ok[i]) {
+        result.failed_sequence = batch[i]->sequence.value;
+        result.verdict = Verdict{RejectReason::kBadSignature, ""};
+        return absl::OkStatus();
+      }
+      Verdict v = verifier.Verify(*batch[i], /*signature_checked=*/true);
+      if (!v.ok()) {
+        result.failed_sequence = batch[i]->sequence.value;
+        result.verdict = std::move(v);
+        return absl::OkStatus();
+      }
+      ++result.proofs;
+      if (result.proofs % options.persist_every == 0) POM_RETURN_IF_ERROR(commit());
+    }
+    return absl::OkStatus();
+  };
   // With more than one thread, the signatures of batch k+1 are checked on threads - 1 helpers
   // while this thread runs batch k through the serial root chain.
   const int helpers = threads > 1 ? threads - 1 : 1;
@@ -67,39 +137,16 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
     if (threads > 1) {
       ahead = std::thread([&] { next_ok = check_signatures(next, helpers); });
     }
-    auto finish = [&] {
-      if (ahead.joinable()) ahead.join();
-    };
-    for (size_t i = 0; i < current.size(); ++i) {
-      if (!current[i].ok()) {
-        finish();
-        result.failed_sequence = verifier.sequence() + 1;
-        result.verdict = Verdict{RejectReason::kBadCommand, std::string(current[i].status().message())};
-        result.root = verifier.root();
-        return result;
-      }
-      if (options.check_signatures && !current_ok[i]) {
-        finish();
-        result.failed_sequence = current[i]->sequence.value;
-        result.verdict = Verdict{RejectReason::kBadSignature, ""};
-        result.root = verifier.root();
-        return result;
-      }
-      Verdict v = verifier.Verify(*current[i], /*signature_checked=*/true);
-      if (!v.ok()) {
-        finish();
-        result.failed_sequence = current[i]->sequence.value;
-        result.verdict = std::move(v);
-        result.root = verifier.root();
-        return result;
-      }
-      ++result.proofs;
-    }
-    finish();
+    const absl::Status status = verify_batch(current, current_ok);
+    if (ahead.joinable()) ahead.join();
+    POM_RETURN_IF_ERROR(status);
+    if (!result.verdict.ok()) break;
     if (threads == 1) next_ok = check_signatures(next, 1);
     current = std::move(next);
     current_ok = std::move(next_ok);
   }
+  // The last good head, also when a proof was rejected: the proofs before it stay verified.
+  POM_RETURN_IF_ERROR(commit());
   result.root = verifier.root();
   return result;
 }

@@ -1,7 +1,12 @@
 // pom-verifier: the light verifier.
-//   pom-verifier check --proofs FILE --genesis FILE [--threads N]
-// Exit 0 when every proof verifies (last lines: root=<hex>, proofs=<n>); exit 1 naming the
-// first failing sequence and its reason; exit 2 for usage errors.
+//   pom-verifier check --proofs FILE --genesis FILE [--threads N] [--data DIR [--persist-every N]]
+// With --data, the verifier's head (root, sequence, ledger) is kept in DIR: a run resumes after
+// the stored sequence and commits the head every --persist-every proofs (default 1000), before
+// reporting a rejection, and at the end.
+// Exit 0 when every proof verifies (last lines: resumed_from=<seq>, root=<hex>, proofs=<n>, the
+// proofs verified in this run); exit 1 naming the first failing sequence and its reason, or for
+// an error (a data directory of another genesis or history, a corrupt store); exit 2 for usage
+// errors.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -13,12 +18,20 @@
 namespace {
 
 int Usage() {
-  std::fprintf(stderr, "usage: pom-verifier check --proofs FILE --genesis FILE [--threads N]\n");
+  std::fprintf(stderr,
+               "usage: pom-verifier check --proofs FILE --genesis FILE [--threads N] "
+               "[--data DIR [--persist-every N]]\n");
   return 2;
 }
 
+// The last lines of every completed run.
+void PrintTail(const pom::verify::CheckResult& r) {
+  std::printf("resumed_from=%llu\nroot=%s\nproofs=%llu\n", static_cast<unsigned long long>(r.resumed_from),
+              pom::ToHex(r.root).c_str(), static_cast<unsigned long long>(r.proofs));
+}
+
 int RunCheck(int argc, char** argv) {
-  pom::Flags flags({"proofs", "genesis", "threads"}, {});
+  pom::Flags flags({"proofs", "genesis", "threads", "data", "persist-every"}, {});
   if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) {
     std::fprintf(stderr, "pom-verifier: %s\n", s.ToString().c_str());
     return Usage();
@@ -27,7 +40,8 @@ int RunCheck(int argc, char** argv) {
   auto proofs = flags.Get("proofs");
   auto genesis = flags.Get("genesis");
   auto threads = flags.GetU64Or("threads", std::max(1u, std::thread::hardware_concurrency()));
-  for (const absl::Status& s : {proofs.status(), genesis.status(), threads.status()}) {
+  auto persist_every = flags.GetU64Or("persist-every", 1000);
+  for (const absl::Status& s : {proofs.status(), genesis.status(), threads.status(), persist_every.status()}) {
     if (!s.ok()) {
       std::fprintf(stderr, "pom-verifier: %s\n", s.ToString().c_str());
       return Usage();
@@ -36,6 +50,12 @@ int RunCheck(int argc, char** argv) {
   o.proofs_path = *proofs;
   o.genesis_path = *genesis;
   o.threads = static_cast<int>(std::min<uint64_t>(*threads, 256));
+  o.data_dir = flags.GetOr("data", "");
+  if (*persist_every == 0) {
+    std::fprintf(stderr, "pom-verifier: --persist-every must be at least 1\n");
+    return Usage();
+  }
+  o.persist_every = *persist_every;
   absl::StatusOr<pom::verify::CheckResult> r = pom::verify::Check(o);
   if (!r.ok()) {
     std::fprintf(stderr, "pom-verifier: %s\n", r.status().ToString().c_str());
@@ -45,10 +65,10 @@ int RunCheck(int argc, char** argv) {
     std::printf("rejected sequence=%llu reason=%s%s%s\n", static_cast<unsigned long long>(r->failed_sequence),
                 std::string(pom::verify::RejectReasonName(r->verdict.reason)).c_str(),
                 r->verdict.detail.empty() ? "" : " detail=", r->verdict.detail.c_str());
-    std::printf("root=%s\nproofs=%llu\n", pom::ToHex(r->root).c_str(), static_cast<unsigned long long>(r->proofs));
+    PrintTail(*r);
     return 1;
   }
-  std::printf("root=%s\nproofs=%llu\n", pom::ToHex(r->root).c_str(), static_cast<unsigned long long>(r->proofs));
+  PrintTail(*r);
   return 0;
 }
 

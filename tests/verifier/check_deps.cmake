@@ -2,8 +2,8 @@ cmake_minimum_required(VERSION 3.25)
 # ctest: the verifier's transitive pom_* dependencies are common/, rules, proto and its own
 # units only. Run as: cmake -DDEPS_FILE=... -P check_deps.cmake
 file(STRINGS ${DEPS_FILE} deps)
-set(allowed pom_verifier pom_verify pom_verify_check pom_base pom_money pom_crypto pom_smt pom_rules
-    pom_codec pom_proto_gen pom_flags)
+set(allowed pom_verifier pom_verify pom_verify_check pom_verify_store pom_base pom_money pom_crypto pom_smt
+    pom_rules pom_checksum pom_kill_point pom_codec pom_proto_gen pom_flags)
 message(STATUS "pom-verifier links: ${deps}")
 foreach(dep ${deps})
   if(NOT dep IN_LIST allowed)
