@@ -1,13 +1,39 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds if needed, and runs pom.
-# For now this runs the demo of common/ (tree, multiproof, money, keys) and prints its roots;
-# the matcher and verifier daemons replace it as their issues land.
+# The main job: installs dependencies, builds if needed, and runs pom on an embedded RocksDB
+# under ./var: a generated stream of signed commands is ingested by a persistent matcher
+# (journal, proofs, snapshots in var/matcher), its proofs are exported from the proof store and
+# checked by a persistent verifier (var/verifier), and both roots are printed. Run it again: both
+# recover from var/ and carry on (nothing is applied or verified twice). The gRPC daemons
+# replace this offline pipeline in the services issue.
+#   deploy/run.sh [EVENTS]      (default 20000; `rm -rf var` starts over)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+events="${1:-20000}"
 
 deploy/deps.sh
 if [[ ! -f build/build.ninja ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build build -j"$(nproc)" --target pom_matcher
-exec build/bin/pom-matcher demo
+cmake --build build -j"$(nproc)" --target pom_matcher pom_verifier pom_bench
+
+mkdir -p var
+cmds="var/demo-${events}.cmds"
+if [[ ! -f "$cmds" ]]; then
+  build/bin/pom-bench gen --seed 1 --events "$events" --users 100 --markets 3 --out "$cmds" >/dev/null
+fi
+echo "== matcher: ingest $cmds into var/matcher"
+build/bin/pom-matcher ingest --data var/matcher --commands "$cmds" | tee var/matcher.out
+echo "== matcher: export proofs from the proof store"
+build/bin/pom-matcher proofs --data var/matcher --from 1 --out var/demo.proofs
+echo "== verifier: check them, persisting its head in var/verifier"
+build/bin/pom-verifier check --data var/verifier --proofs var/demo.proofs --genesis "$cmds.genesis" \
+  | tee var/verifier.out
+matcher_root=$(grep '^root=' var/matcher.out | tail -1 | cut -d= -f2)
+verifier_root=$(grep '^root=' var/verifier.out | tail -1 | cut -d= -f2)
+echo "matcher root:  $matcher_root"
+echo "verifier root: $verifier_root"
+if [[ "$matcher_root" != "$verifier_root" ]]; then
+  echo "run.sh: the verifier's root differs from the matcher's" >&2
+  exit 1
+fi
+echo "ok: the verifier agrees with the matcher"
