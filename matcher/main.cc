@@ -4,6 +4,7 @@
 //                      [--snapshot-interval N] [--proof-retention N] [--tree memory|rocksdb]
 //                      [--acks FILE]
 //   pom-matcher proofs [--data DIR] --from SEQ --out FILE   (export from the proof store)
+//   pom-matcher recover [--data DIR] [--tree memory|rocksdb]  (recover, report, exit)
 //   pom-matcher demo
 #include <algorithm>
 #include <cstdio>
@@ -26,6 +27,7 @@ int Usage() {
                "                          [--snapshot-interval N] [--proof-retention N]\n"
                "                          [--tree memory|rocksdb] [--acks FILE]\n"
                "       pom-matcher proofs [--data DIR] --from SEQ --out FILE\n"
+               "       pom-matcher recover [--data DIR] [--tree memory|rocksdb]\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -99,6 +101,25 @@ int RunIngest(int argc, char** argv) {
   return 0;
 }
 
+int RunRecover(int argc, char** argv) {
+  pom::Flags flags({"data", "tree"}, {});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  pom::matcher::DurableMatcherOptions o;
+  o.data_dir = flags.GetOr("data", kDefaultData);
+  if (flags.GetOr("tree", "memory") == "rocksdb") o.tree = pom::matcher::TreeStorage::kRocksDb;
+  absl::StatusOr<std::unique_ptr<pom::matcher::DurableMatcher>> m = pom::matcher::DurableMatcher::Open(o);
+  if (!m.ok()) return Fail(m.status());
+  const pom::matcher::RecoveryReport& rec = (*m)->recovery();
+  std::printf("recovered snapshot=%llu replayed=%llu proofs_restored=%llu truncated_tail=%llu seconds=%.3f\n",
+              static_cast<unsigned long long>(rec.snapshot_sequence),
+              static_cast<unsigned long long>(rec.replayed),
+              static_cast<unsigned long long>(rec.proofs_restored),
+              static_cast<unsigned long long>(rec.truncated_tail), rec.seconds);
+  std::printf("root=%s\nseq=%llu\n", pom::ToHex((*m)->root()).c_str(),
+              static_cast<unsigned long long>((*m)->sequence()));
+  return 0;
+}
+
 int RunProofs(int argc, char** argv) {
   pom::Flags flags({"data", "from", "out"}, {});
   if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
@@ -137,6 +158,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return RunReplay(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "ingest") == 0) return RunIngest(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "proofs") == 0) return RunProofs(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "recover") == 0) return RunRecover(argc, argv);
   if (argc == 2 && std::strcmp(argv[1], "demo") == 0) {
     const absl::Status s = pom::matcher::RunDemo();
     return s.ok() ? 0 : Fail(s);
