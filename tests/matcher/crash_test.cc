@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -158,6 +159,51 @@ TEST_F(CrashTest, EveryKillPointRestartsToTheStateOfARunWithoutACrash) {
       EXPECT_EQ(Field(restarted.out, "seq"), "3000");
       EXPECT_GT(std::stoull(Field(restarted.out, "skipped")), 0u);
       CheckAcks(data);
+    }
+  }
+}
+
+// The newest RocksDB write-ahead log of a data dir (where a crash leaves the journal's tail).
+std::string NewestLog(const std::string& db) {
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(db)) {
+    const std::string name = e.path().filename().string();
+    if (name.ends_with(".log") && (newest.empty() || name > std::filesystem::path(newest).filename().string())) {
+      newest = e.path().string();
+    }
+  }
+  return newest;
+}
+
+TEST_F(CrashTest, LogCutShortByACrashRecoversAndDamageInItsMiddleRefusesToStart) {
+  for (const bool cut_tail : {true, false}) {
+    SCOPED_TRACE(cut_tail ? "tail cut short" : "byte flipped in the middle");
+    const std::string data = dir_ / (cut_tail ? "cut" : "flip");
+    // Killed right after a sync: the journal's latest records live only in the log.
+    ASSERT_TRUE(Ingest(data, "memory", "after-sync:20").killed);
+    const std::string log = NewestLog(data + "/db");
+    ASSERT_FALSE(log.empty());
+    const auto size = std::filesystem::file_size(log);
+    ASSERT_GT(size, 4096u);
+    if (cut_tail) {
+      std::filesystem::resize_file(log, size - 777);  // the last record, torn
+    } else {
+      std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekp(static_cast<std::streamoff>(size / 2));
+      char c = 0;
+      f.read(&c, 1);
+      f.seekp(static_cast<std::streamoff>(size / 2));
+      c = static_cast<char>(c ^ 0x20);
+      f.write(&c, 1);
+    }
+    const ProcessRun restarted = Ingest(data, "memory");
+    if (cut_tail) {
+      ASSERT_EQ(restarted.exit_code, 0) << restarted.out;
+      EXPECT_EQ(Field(restarted.out, "root"), replay_root_);
+      EXPECT_EQ(Field(restarted.out, "seq"), "3000");
+    } else {
+      EXPECT_NE(restarted.exit_code, 0) << restarted.out;
+      EXPECT_EQ(Field(restarted.out, "root"), "");  // it never got to run
     }
   }
 }
