@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstring>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <rocksdb/write_batch.h>
 
 #include "absl/strings/str_cat.h"
@@ -50,6 +52,26 @@ std::string SerializeCommand(const rules::Command& command) {
   v1::Command wire;
   codec::ToProto(command, &wire);
   return wire.SerializeAsString();
+}
+
+// The new_root field of a serialized pom.v1.Proof, without parsing the rest (leaves, records and
+// the multiproof are most of its bytes). Errors: DataLoss if the field is absent or malformed.
+absl::StatusOr<std::string> ProofNewRoot(const std::string& bytes) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  const int field = v1::Proof::kNewRootFieldNumber;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (google::protobuf::internal::WireFormatLite::GetTagFieldNumber(tag) == field &&
+        google::protobuf::internal::WireFormatLite::GetTagWireType(tag) ==
+            google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      std::string root;
+      uint32_t size = 0;
+      if (!in.ReadVarint32(&size) || size != 32 || !in.ReadString(&root, static_cast<int>(size))) break;
+      return root;
+    }
+    if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) break;
+  }
+  return absl::DataLossError("stored proof has no readable new_root");
 }
 
 }  // namespace
@@ -165,7 +187,6 @@ absl::Status DurableMatcher::Recover() {
 
 absl::Status DurableMatcher::Replay(uint64_t from) {
   v1::Command wire;
-  v1::Proof stored_wire;
   std::vector<std::pair<uint64_t, std::string>> restored;
   auto flush_restored = [&]() -> absl::Status {
     if (restored.empty()) return absl::OkStatus();
@@ -194,9 +215,9 @@ absl::Status DurableMatcher::Replay(uint64_t from) {
                                                   proof->sequence.value));
         }
         if (have_proof) {
-          stored_wire.Clear();
           const std::string root(proof->new_root.bytes.begin(), proof->new_root.bytes.end());
-          if (!stored_wire.ParseFromString(**stored) || stored_wire.new_root() != root) {
+          absl::StatusOr<std::string> stored_root = ProofNewRoot(**stored);
+          if (!stored_root.ok() || *stored_root != root) {
             return absl::DataLossError(absl::StrCat("replay of sequence ", seq,
                                                     " does not reach the root of its stored proof"));
           }
