@@ -5,8 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/kill_point.h"
@@ -48,12 +46,8 @@ class AckLog {
 absl::StatusOr<IngestResult> Ingest(const IngestOptions& options) {
   const std::string genesis_path =
       options.genesis_path.empty() ? options.commands_path + ".genesis" : options.genesis_path;
-  std::ifstream genesis_file(genesis_path);
-  if (!genesis_file) return absl::NotFoundError(absl::StrCat("cannot open genesis ", genesis_path));
-  std::stringstream json;
-  json << genesis_file.rdbuf();
   DurableMatcherOptions matcher_options = options.matcher;
-  POM_ASSIGN_OR_RETURN(matcher_options.genesis, codec::GenesisFromJson(json.str()));
+  POM_ASSIGN_OR_RETURN(matcher_options.genesis, codec::ReadGenesisFile(genesis_path));
   POM_ASSIGN_OR_RETURN(std::unique_ptr<DurableMatcher> matcher,
                        DurableMatcher::Open(std::move(matcher_options)));
   AckLog acks;

@@ -57,6 +57,14 @@ int RunReplay(int argc, char** argv) {
 
 constexpr char kDefaultData[] = "./var/matcher";
 
+void PrintRecovery(const pom::matcher::RecoveryReport& rec) {
+  std::printf("recovered snapshot=%llu replayed=%llu proofs_restored=%llu truncated_tail=%llu seconds=%.3f\n",
+              static_cast<unsigned long long>(rec.snapshot_sequence),
+              static_cast<unsigned long long>(rec.replayed),
+              static_cast<unsigned long long>(rec.proofs_restored),
+              static_cast<unsigned long long>(rec.truncated_tail), rec.seconds);
+}
+
 int RunIngest(int argc, char** argv) {
   pom::Flags flags({"data", "commands", "genesis", "batch", "snapshot-interval", "proof-retention",
                     "tree", "acks"},
@@ -86,12 +94,7 @@ int RunIngest(int argc, char** argv) {
   }
   absl::StatusOr<pom::matcher::IngestResult> r = pom::matcher::Ingest(o);
   if (!r.ok()) return Fail(r.status());
-  const pom::matcher::RecoveryReport& rec = r->recovery;
-  std::printf("recovered snapshot=%llu replayed=%llu proofs_restored=%llu truncated_tail=%llu seconds=%.3f\n",
-              static_cast<unsigned long long>(rec.snapshot_sequence),
-              static_cast<unsigned long long>(rec.replayed),
-              static_cast<unsigned long long>(rec.proofs_restored),
-              static_cast<unsigned long long>(rec.truncated_tail), rec.seconds);
+  PrintRecovery(r->recovery);
   std::printf("accepted=%llu skipped=%llu refused=%llu syncs=%llu\n",
               static_cast<unsigned long long>(r->accepted), static_cast<unsigned long long>(r->skipped),
               static_cast<unsigned long long>(r->refused), static_cast<unsigned long long>(r->syncs));
@@ -109,12 +112,7 @@ int RunRecover(int argc, char** argv) {
   if (flags.GetOr("tree", "memory") == "rocksdb") o.tree = pom::matcher::TreeStorage::kRocksDb;
   absl::StatusOr<std::unique_ptr<pom::matcher::DurableMatcher>> m = pom::matcher::DurableMatcher::Open(o);
   if (!m.ok()) return Fail(m.status());
-  const pom::matcher::RecoveryReport& rec = (*m)->recovery();
-  std::printf("recovered snapshot=%llu replayed=%llu proofs_restored=%llu truncated_tail=%llu seconds=%.3f\n",
-              static_cast<unsigned long long>(rec.snapshot_sequence),
-              static_cast<unsigned long long>(rec.replayed),
-              static_cast<unsigned long long>(rec.proofs_restored),
-              static_cast<unsigned long long>(rec.truncated_tail), rec.seconds);
+  PrintRecovery((*m)->recovery());
   std::printf("root=%s\nseq=%llu\n", pom::ToHex((*m)->root()).c_str(),
               static_cast<unsigned long long>((*m)->sequence()));
   return 0;

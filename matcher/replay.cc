@@ -15,11 +15,7 @@ namespace pom::matcher {
 absl::StatusOr<ReplayResult> Replay(const ReplayOptions& options) {
   const std::string genesis_path =
       options.genesis_path.empty() ? options.commands_path + ".genesis" : options.genesis_path;
-  std::ifstream genesis_file(genesis_path);
-  if (!genesis_file) return absl::NotFoundError(absl::StrCat("cannot open genesis ", genesis_path));
-  std::stringstream json;
-  json << genesis_file.rdbuf();
-  POM_ASSIGN_OR_RETURN(codec::Genesis genesis, codec::GenesisFromJson(json.str()));
+  POM_ASSIGN_OR_RETURN(codec::Genesis genesis, codec::ReadGenesisFile(genesis_path));
 
   EngineOptions engine_options;
   engine_options.prover_id = genesis.prover_id;

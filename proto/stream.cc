@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 
 #include <google/protobuf/util/delimited_message_util.h>
 
@@ -77,6 +79,14 @@ absl::StatusOr<bool> DelimitedReader::Read(google::protobuf::MessageLite* messag
   if (clean_eof) return false;
   return absl::DataLossError(
       absl::StrCat(path_, ": message ", index_, " is truncated or malformed"));
+}
+
+absl::StatusOr<Genesis> ReadGenesisFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot open genesis ", path));
+  std::stringstream json;
+  json << file.rdbuf();
+  return GenesisFromJson(json.str());
 }
 
 }  // namespace pom::codec

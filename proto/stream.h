@@ -10,6 +10,7 @@
 #include <google/protobuf/message_lite.h>
 
 #include "absl/status/statusor.h"
+#include "proto/codec.h"
 
 namespace pom::codec {
 
@@ -46,5 +47,9 @@ class DelimitedReader {
   uint64_t index_ = 0;
   std::unique_ptr<google::protobuf::io::FileInputStream> in_;
 };
+
+// Reads and parses a genesis JSON file (pom.v1.Genesis). Errors: NotFound if it cannot be
+// opened; InvalidArgument from GenesisFromJson.
+absl::StatusOr<Genesis> ReadGenesisFile(const std::string& path);
 
 }  // namespace pom::codec

@@ -20,11 +20,7 @@ namespace pom::verify {
 
 absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
   if (options.persist_every == 0) return absl::InvalidArgumentError("persist_every must be at least 1");
-  std::ifstream genesis_file(options.genesis_path);
-  if (!genesis_file) return absl::NotFoundError(absl::StrCat("cannot open genesis ", options.genesis_path));
-  std::stringstream json;
-  json << genesis_file.rdbuf();
-  POM_ASSIGN_OR_RETURN(codec::Genesis genesis, codec::GenesisFromJson(json.str()));
+  POM_ASSIGN_OR_RETURN(codec::Genesis genesis, codec::ReadGenesisFile(options.genesis_path));
   rules::CustodyLedger ledger;
   for (const codec::ChainBalance& b : genesis.chain_balances) {
     POM_RETURN_IF_ERROR(ledger.CreditChain(b.user, b.currency, b.amount));

@@ -50,6 +50,18 @@ absl::StatusOr<uint64_t> U64FromPayload(std::string_view p) {
 
 }  // namespace
 
+absl::StatusOr<std::optional<std::string>> Store::GetSealed(rocksdb::ColumnFamilyHandle* family,
+                                                           std::string_view key,
+                                                           std::string_view what) {
+  std::string value;
+  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), family, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  POM_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("read ", std::string(what))));
+  absl::StatusOr<std::string_view> payload = UnsealRecord(key, value);
+  if (!payload.ok()) return absl::DataLossError(absl::StrCat(std::string(what), " is corrupt"));
+  return std::string(*payload);
+}
+
 std::string SequenceKey(uint64_t sequence) {
   std::string key(8, '\0');
   for (int i = 0; i < 8; ++i) key[i] = static_cast<char>(sequence >> (8 * (7 - i)));
@@ -155,26 +167,14 @@ absl::StatusOr<JournalScan> Store::ScanJournal(
 }
 
 absl::StatusOr<std::optional<std::string>> Store::ReadJournal(uint64_t sequence) {
-  const std::string key = SequenceKey(sequence);
-  std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), journal_, key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  POM_RETURN_IF_ERROR(FromRocks(s, "read the journal"));
-  absl::StatusOr<std::string_view> payload = UnsealRecord(key, value);
-  if (!payload.ok()) {
-    return absl::DataLossError(absl::StrCat("journal record at sequence ", sequence, " is corrupt"));
-  }
-  return std::string(*payload);
+  return GetSealed(journal_, SequenceKey(sequence),
+                   absl::StrCat("journal record at sequence ", sequence));
 }
 
 absl::StatusOr<std::optional<uint64_t>> Store::FindSequenced(const PublicKey& signer, uint64_t nonce) {
-  const std::string key = DedupKey(signer, nonce);
-  std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), dedup_, key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  POM_RETURN_IF_ERROR(FromRocks(s, "read the duplicate index"));
-  absl::StatusOr<std::string_view> payload = UnsealRecord(key, value);
-  if (!payload.ok()) return absl::DataLossError("duplicate index record is corrupt");
+  POM_ASSIGN_OR_RETURN(std::optional<std::string> payload,
+                       GetSealed(dedup_, DedupKey(signer, nonce), "duplicate index record"));
+  if (!payload) return std::nullopt;
   return U64FromPayload(*payload);
 }
 
@@ -192,14 +192,7 @@ absl::StatusOr<std::optional<std::string>> Store::ReadProof(uint64_t sequence) {
     return absl::OutOfRangeError(absl::StrCat("proof ", sequence, " was pruned (first kept: ",
                                               first_proof_, ")"));
   }
-  const std::string key = SequenceKey(sequence);
-  std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), proofs_, key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  POM_RETURN_IF_ERROR(FromRocks(s, "read the proof store"));
-  absl::StatusOr<std::string_view> payload = UnsealRecord(key, value);
-  if (!payload.ok()) return absl::DataLossError(absl::StrCat("stored proof ", sequence, " is corrupt"));
-  return std::string(*payload);
+  return GetSealed(proofs_, SequenceKey(sequence), absl::StrCat("stored proof ", sequence));
 }
 
 absl::Status Store::ScanProofs(uint64_t from,
@@ -230,13 +223,7 @@ absl::Status Store::PruneProofs(uint64_t keep_from) {
 }
 
 absl::StatusOr<std::optional<std::string>> Store::GetMeta(std::string_view key) {
-  std::string value;
-  const rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), meta_, key, &value);
-  if (s.IsNotFound()) return std::nullopt;
-  POM_RETURN_IF_ERROR(FromRocks(s, "read metadata"));
-  absl::StatusOr<std::string_view> payload = UnsealRecord(key, value);
-  if (!payload.ok()) return absl::DataLossError(absl::StrCat("metadata '", std::string(key), "' is corrupt"));
-  return std::string(*payload);
+  return GetSealed(meta_, key, absl::StrCat("metadata '", std::string(key), "'"));
 }
 
 void Store::PutMeta(rocksdb::WriteBatch* batch, std::string_view key, std::string_view value) {

@@ -99,6 +99,9 @@ class Store {
 
  private:
   Store() = default;
+  // The unsealed value under `key` (nullopt: absent). Errors: DataLoss naming `what`.
+  absl::StatusOr<std::optional<std::string>> GetSealed(rocksdb::ColumnFamilyHandle* family,
+                                                       std::string_view key, std::string_view what);
 
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* journal_ = nullptr;
