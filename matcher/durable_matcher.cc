@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -25,10 +27,11 @@ namespace {
 constexpr std::string_view kGenesisKey = "genesis";
 constexpr std::string_view kTreeKey = "tree";  // kRocksDb: sequence and root of the stored tree
 
+// Creates `dir` and its missing parents.
 absl::Status MakeDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InternalError(absl::StrCat("create directory ", dir, ": ", std::strerror(errno)));
-  }
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return absl::InternalError(absl::StrCat("create directory ", dir, ": ", error.message()));
   return absl::OkStatus();
 }
 
@@ -272,6 +275,7 @@ absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
     }
     result.sequence = proof->sequence.value;
     result.outcome = proof->outcome;
+    result.new_root = proof->new_root;
     journal.push_back(JournalRecord{result.sequence, SerializeCommand(command), command.signer,
                                     command.nonce});
     codec::ToProto(*proof, &wire);

@@ -56,6 +56,7 @@ struct SubmitResult {
   absl::Status status;
   uint64_t sequence = 0;
   rules::Outcome outcome;
+  Bytes32 new_root;  // OK results: the root after this event
 };
 
 struct RecoveryReport {

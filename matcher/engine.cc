@@ -113,4 +113,17 @@ absl::StatusOr<rules::EventProof> Engine::Submit(const rules::Command& command,
   return proof;
 }
 
+absl::StatusOr<Engine::LeafProof> Engine::ProveLeaves(std::span<const rules::RawKey> keys) const {
+  LeafProof out;
+  std::vector<Bytes32> tree_keys;
+  tree_keys.reserve(keys.size());
+  for (const rules::RawKey& raw : keys) {
+    tree_keys.push_back(rules::TreeKey(raw));
+    POM_ASSIGN_OR_RETURN(Bytes32 value, tree_->Get(tree_keys.back()));
+    out.values.push_back(value);
+  }
+  POM_ASSIGN_OR_RETURN(out.multiproof, tree_->Multiproof(tree_keys));
+  return out;
+}
+
 }  // namespace pom::matcher

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/hash.h"
@@ -64,10 +66,21 @@ class Engine {
   // Like Submit with prove = false: the outcome only.
   absl::StatusOr<rules::Outcome> SubmitUnproved(const rules::Command& command);
 
+  // The current values of `keys` and one multiproof of them against root() (the tree keys are
+  // SHA-256 of the raw keys; absent leaves have an all-zero value and are proven absent).
+  // Errors: InvalidArgument for an empty or repeated key set; the node store's errors.
+  struct LeafProof {
+    std::vector<Bytes32> values;  // in the order of `keys`
+    std::vector<uint8_t> multiproof;
+  };
+  absl::StatusOr<LeafProof> ProveLeaves(std::span<const rules::RawKey> keys) const;
+
   const Bytes32& root() const { return tree_->root(); }
   // Non-empty leaves in the state tree (0 when the tree lives in an external store).
   size_t live_leaves() const { return owned_store_ ? owned_store_->leaf_count() : 0; }
   uint64_t sequence() const { return sequence_; }
+  const Bytes32& prover_id() const { return options_.prover_id; }
+  const rules::AccountId& operator_account() const { return options_.operator_account; }
   const FastState& state() const { return state_; }
   const rules::CustodyLedger& ledger() const { return ledger_; }
 

@@ -5,6 +5,9 @@
 //                      [--acks FILE]
 //   pom-matcher proofs [--data DIR] --from SEQ --out FILE   (export from the proof store)
 //   pom-matcher recover [--data DIR] [--tree memory|rocksdb]  (recover, report, exit)
+//   pom-matcher serve [--data DIR] [--genesis FILE] [--listen HOST:PORT] [--verifier HOST:PORT]
+//                     [--snapshot-interval N] [--proof-retention N] [--tree memory|rocksdb]
+//                     [--max-batch N] [--queue-limit N] [--test-corrupt-proof-at SEQ]
 //   pom-matcher demo
 #include <algorithm>
 #include <cstdio>
@@ -16,6 +19,8 @@
 #include "matcher/demo.h"
 #include "matcher/ingest.h"
 #include "matcher/replay.h"
+#include "matcher/service.h"
+#include "proto/rpc.h"
 #include "proto/stream.h"
 
 namespace {
@@ -28,6 +33,10 @@ int Usage() {
                "                          [--tree memory|rocksdb] [--acks FILE]\n"
                "       pom-matcher proofs [--data DIR] --from SEQ --out FILE\n"
                "       pom-matcher recover [--data DIR] [--tree memory|rocksdb]\n"
+               "       pom-matcher serve [--data DIR] [--genesis FILE] [--listen HOST:PORT]\n"
+               "                         [--verifier HOST:PORT] [--snapshot-interval N] [--proof-retention N]\n"
+               "                         [--tree memory|rocksdb] [--max-batch N] [--queue-limit N]\n"
+               "                         [--test-corrupt-proof-at SEQ]\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -150,6 +159,58 @@ int RunProofs(int argc, char** argv) {
   return 0;
 }
 
+// The daemon: recovers, serves until SIGINT or SIGTERM, then stops cleanly (exit 0).
+int RunServe(int argc, char** argv) {
+  pom::rpc::BlockTerminationSignals();  // before any thread starts: only sigwait sees them
+  pom::Flags flags({"data", "genesis", "listen", "verifier", "snapshot-interval", "proof-retention", "tree",
+                    "max-batch", "queue-limit", "test-corrupt-proof-at"},
+                   {});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  pom::matcher::DurableMatcherOptions o;
+  o.data_dir = flags.GetOr("data", kDefaultData);
+  if (flags.Has("genesis")) {
+    absl::StatusOr<pom::codec::Genesis> genesis = pom::codec::ReadGenesisFile(flags.GetOr("genesis", ""));
+    if (!genesis.ok()) return Fail(genesis.status());
+    o.genesis = *std::move(genesis);
+  }
+  auto interval = flags.GetU64Or("snapshot-interval", o.snapshot_interval);
+  auto retention = flags.GetU64Or("proof-retention", 0);
+  auto max_batch = flags.GetU64Or("max-batch", 256);
+  auto queue_limit = flags.GetU64Or("queue-limit", 65'536);
+  auto corrupt = flags.GetU64Or("test-corrupt-proof-at", 0);
+  for (const absl::Status& s :
+       {interval.status(), retention.status(), max_batch.status(), queue_limit.status(), corrupt.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  o.snapshot_interval = *interval;
+  o.proof_retention = *retention;
+  const std::string tree = flags.GetOr("tree", "memory");
+  if (tree == "rocksdb") {
+    o.tree = pom::matcher::TreeStorage::kRocksDb;
+  } else if (tree != "memory") {
+    return Fail(absl::InvalidArgumentError("--tree must be memory or rocksdb"));
+  }
+  absl::StatusOr<std::unique_ptr<pom::matcher::DurableMatcher>> matcher = pom::matcher::DurableMatcher::Open(o);
+  if (!matcher.ok()) return Fail(matcher.status());
+  PrintRecovery((*matcher)->recovery());
+  pom::matcher::MatcherServiceOptions so;
+  so.listen = flags.GetOr("listen", so.listen);
+  so.verifier = flags.GetOr("verifier", "");
+  so.max_batch = static_cast<size_t>(std::clamp<uint64_t>(*max_batch, 1, 1 << 16));
+  so.queue_limit = static_cast<size_t>(std::max<uint64_t>(*queue_limit, 1));
+  so.corrupt_proof_at = *corrupt;
+  absl::StatusOr<std::unique_ptr<pom::matcher::MatcherServer>> server =
+      pom::matcher::MatcherServer::Start(*std::move(matcher), so);
+  if (!server.ok()) return Fail(server.status());
+  std::printf("listening port=%d\n", (*server)->port());
+  std::fflush(stdout);
+  const int signal = pom::rpc::WaitForTerminationSignal();
+  std::fprintf(stderr, "pom-matcher: signal %d: stopping\n", signal);
+  (*server)->Shutdown();
+  std::printf("stopped\n");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,6 +218,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "ingest") == 0) return RunIngest(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "proofs") == 0) return RunProofs(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "recover") == 0) return RunRecover(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "serve") == 0) return RunServe(argc, argv);
   if (argc == 2 && std::strcmp(argv[1], "demo") == 0) {
     const absl::Status s = pom::matcher::RunDemo();
     return s.ok() ? 0 : Fail(s);

@@ -29,14 +29,6 @@ absl::StatusOr<uint8_t> EnumField(uint32_t v, uint32_t max, std::string_view fie
   return static_cast<uint8_t>(v);
 }
 
-void MarketToProto(rules::MarketId m, v1::MarketId* out) {
-  out->set_base(m.base.id);
-  out->set_quote(m.quote.id);
-}
-rules::MarketId MarketFromProto(const v1::MarketId& m) {
-  return rules::MarketId{rules::Currency{m.base()}, rules::Currency{m.quote()}};
-}
-
 absl::StatusOr<Amount> AmountField(const std::string& b, std::string_view field) {
   POM_ASSIGN_OR_RETURN(u128 v, U128FromBytes(b, field));
   return Amount::FromRaw(v);
@@ -44,6 +36,16 @@ absl::StatusOr<Amount> AmountField(const std::string& b, std::string_view field)
 absl::StatusOr<Price> PriceField(const std::string& b, std::string_view field) {
   POM_ASSIGN_OR_RETURN(u128 v, U128FromBytes(b, field));
   return Price::FromRaw(v);
+}
+
+}  // namespace
+
+void MarketToProto(rules::MarketId m, v1::MarketId* out) {
+  out->set_base(m.base.id);
+  out->set_quote(m.quote.id);
+}
+rules::MarketId MarketFromProto(const v1::MarketId& m) {
+  return rules::MarketId{rules::Currency{m.base()}, rules::Currency{m.quote()}};
 }
 
 void ParamsToProto(const rules::MarketRecord& m, v1::MarketParams* out) {
@@ -69,7 +71,6 @@ absl::StatusOr<rules::MarketRecord> ParamsFromProto(const v1::MarketParams& p) {
   return m;
 }
 
-}  // namespace
 
 std::string U128Bytes(u128 v) {
   std::string out(16, '\0');

@@ -18,6 +18,11 @@ namespace pom::codec {
 std::string U128Bytes(u128 v);
 absl::StatusOr<u128> U128FromBytes(const std::string& bytes, std::string_view field);
 
+void MarketToProto(rules::MarketId m, v1::MarketId* out);
+rules::MarketId MarketFromProto(const v1::MarketId& m);
+void ParamsToProto(const rules::MarketRecord& m, v1::MarketParams* out);
+absl::StatusOr<rules::MarketRecord> ParamsFromProto(const v1::MarketParams& p);
+
 void ToProto(const rules::Command& c, v1::Command* out);
 absl::StatusOr<rules::Command> FromProto(const v1::Command& c);
 

@@ -18,14 +18,37 @@
 
 namespace pom::verify {
 
+absl::StatusOr<VerifierGenesis> LoadVerifierGenesis(const std::string& path) {
+  POM_ASSIGN_OR_RETURN(codec::Genesis genesis, codec::ReadGenesisFile(path));
+  VerifierGenesis out;
+  out.config = Config{genesis.prover_id, genesis.operator_key};
+  for (const codec::ChainBalance& b : genesis.chain_balances) {
+    POM_RETURN_IF_ERROR(out.ledger.CreditChain(b.user, b.currency, b.amount));
+  }
+  return out;
+}
+
+std::vector<char> CheckSignaturesParallel(const Config& config,
+                                          const std::vector<absl::StatusOr<rules::EventProof>>& batch, int workers) {
+  workers = std::max(1, workers);
+  std::vector<char> ok(batch.size(), 0);
+  auto work = [&](int t) {
+    for (size_t i = static_cast<size_t>(t); i < batch.size(); i += static_cast<size_t>(workers)) {
+      ok[i] = batch[i].ok() && CheckSignature(config, batch[i]->command);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < workers; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& th : pool) th.join();
+  return ok;
+}
+
 absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
   if (options.persist_every == 0) return absl::InvalidArgumentError("persist_every must be at least 1");
-  POM_ASSIGN_OR_RETURN(codec::Genesis genesis, codec::ReadGenesisFile(options.genesis_path));
-  rules::CustodyLedger ledger;
-  for (const codec::ChainBalance& b : genesis.chain_balances) {
-    POM_RETURN_IF_ERROR(ledger.CreditChain(b.user, b.currency, b.amount));
-  }
-  const Config config{genesis.prover_id, genesis.operator_key};
+  POM_ASSIGN_OR_RETURN(VerifierGenesis genesis, LoadVerifierGenesis(options.genesis_path));
+  rules::CustodyLedger ledger = std::move(genesis.ledger);
+  const Config config = genesis.config;
 
   // With a data directory, start from the stored head if there is one.
   std::unique_ptr<VerifierStore> store;
@@ -81,20 +104,9 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
     }
     return batch;
   };
-  // Signature checks of a batch on `workers` threads (each takes every workers-th proof).
   auto check_signatures = [&](const Batch& batch, int workers) {
-    std::vector<char> ok(batch.size(), 0);
-    if (!options.check_signatures) return ok;
-    auto work = [&](int t) {
-      for (size_t i = static_cast<size_t>(t); i < batch.size(); i += static_cast<size_t>(workers)) {
-        ok[i] = batch[i].ok() && CheckSignature(config, batch[i]->command);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < workers; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (std::thread& th : pool) th.join();
-    return ok;
+    if (!options.check_signatures) return std::vector<char>(batch.size(), 0);
+    return CheckSignaturesParallel(config, batch, workers);
   };
   // Runs a batch through the serial root chain. A reject sets result's verdict and stops; an
   // error (a failed commit) is returned.

@@ -6,12 +6,28 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/bytes.h"
+#include "common/rules/ledger.h"
+#include "common/rules/proof.h"
 #include "verifier/verify.h"
 
 namespace pom::verify {
+
+// A genesis file read for a verifier: the config and the chain-side ledger it starts from.
+struct VerifierGenesis {
+  Config config;
+  rules::CustodyLedger ledger;
+};
+// Errors: the file's (codec::ReadGenesisFile), OutOfRange for balances that overflow.
+absl::StatusOr<VerifierGenesis> LoadVerifierGenesis(const std::string& path);
+
+// Signature checks of a batch on `workers` threads (this one included; each takes every
+// workers-th proof): ok[i] is 1 if batch[i] decoded and its command's signature is valid.
+std::vector<char> CheckSignaturesParallel(const Config& config,
+                                          const std::vector<absl::StatusOr<rules::EventProof>>& batch, int workers);
 
 struct CheckOptions {
   std::string proofs_path;

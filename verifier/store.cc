@@ -22,6 +22,14 @@ constexpr std::string_view kSequenceKey = "head.sequence";
 constexpr std::string_view kRootKey = "head.root";
 constexpr std::string_view kLedgerKey = "head.ledger";
 constexpr std::string_view kGenesisTag = "pom.verifier.genesis.v1";
+constexpr std::string_view kAuthNextKey = "auth.next";
+constexpr std::string_view kAuthPrefix = "auth/";  // + 8-byte big-endian index
+
+std::string AuthKey(uint64_t index) {
+  std::string key(kAuthPrefix);
+  for (int i = 7; i >= 0; --i) key.push_back(static_cast<char>(index >> (8 * i)));
+  return key;
+}
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
@@ -130,7 +138,9 @@ absl::StatusOr<std::optional<VerifierHead>> VerifierStore::Load() const {
   return head;
 }
 
-absl::Status VerifierStore::Commit(const VerifierHead& head) {
+absl::Status VerifierStore::Commit(const VerifierHead& head) { return Commit(head, {}); }
+
+absl::Status VerifierStore::Commit(const VerifierHead& head, std::span<const uint64_t> consumed) {
   ByteWriter sequence;
   sequence.U64(head.sequence);
   rocksdb::WriteBatch batch;
@@ -141,6 +151,9 @@ absl::Status VerifierStore::Commit(const VerifierHead& head) {
   POM_RETURN_IF_ERROR(put(kSequenceKey, sequence.data()));
   POM_RETURN_IF_ERROR(put(kRootKey, AsChars(head.root)));
   POM_RETURN_IF_ERROR(put(kLedgerKey, head.ledger.Encode()));
+  for (uint64_t index : consumed) {
+    POM_RETURN_IF_ERROR(FromRocks(batch.Delete(AuthKey(index)), "verifier store: build the commit batch"));
+  }
   KillPoint("verifier-persist");
   rocksdb::WriteOptions write;
   write.sync = true;
@@ -148,6 +161,53 @@ absl::Status VerifierStore::Commit(const VerifierHead& head) {
                                 absl::StrCat("verifier store: commit the head at sequence ", head.sequence)));
   KillPoint("verifier-persisted");
   return absl::OkStatus();
+}
+
+absl::Status VerifierStore::AddAuthorization(uint64_t index, std::string_view command) {
+  ByteWriter next;
+  next.U64(index + 1);
+  const std::string key = AuthKey(index);
+  rocksdb::WriteBatch batch;
+  POM_RETURN_IF_ERROR(FromRocks(batch.Put(key, SealRecord(key, command)), "verifier store: build an authorization"));
+  POM_RETURN_IF_ERROR(
+      FromRocks(batch.Put(kAuthNextKey, SealRecord(kAuthNextKey, next.data())), "verifier store: build an authorization"));
+  rocksdb::WriteOptions write;
+  write.sync = true;
+  return FromRocks(db_->Write(write, &batch), absl::StrCat("verifier store: record authorization ", index));
+}
+
+absl::StatusOr<VerifierStore::StoredAuthorizations> VerifierStore::LoadAuthorizations() const {
+  StoredAuthorizations out;
+  POM_ASSIGN_OR_RETURN(std::optional<std::string> next, Get(*db_, kAuthNextKey));
+  if (next.has_value()) {
+    ByteReader r(*next);
+    if (!r.U64(&out.next_index) || !r.done()) {
+      return absl::DataLossError(absl::StrCat("verifier store: record '", std::string(kAuthNextKey), "' is malformed"));
+    }
+  }
+  rocksdb::ReadOptions read;
+  read.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read));
+  for (it->Seek(kAuthPrefix); it->Valid() && it->key().starts_with(kAuthPrefix); it->Next()) {
+    const std::string key = it->key().ToString();
+    if (key.size() != kAuthPrefix.size() + 8) {
+      return absl::DataLossError(absl::StrCat("verifier store: malformed authorization key of ", key.size(), " bytes"));
+    }
+    uint64_t index = 0;
+    for (size_t i = kAuthPrefix.size(); i < key.size(); ++i) index = (index << 8) | static_cast<uint8_t>(key[i]);
+    absl::StatusOr<std::string_view> payload = UnsealRecord(key, it->value().ToStringView());
+    if (!payload.ok()) {
+      return absl::DataLossError(absl::StrCat("verifier store: authorization ", index, " is corrupt (",
+                                              payload.status().message(), ")"));
+    }
+    if (index >= out.next_index) {
+      return absl::DataLossError(absl::StrCat("verifier store: authorization ", index, " is past the next index ",
+                                              out.next_index));
+    }
+    out.outstanding.emplace_back(index, std::string(*payload));
+  }
+  POM_RETURN_IF_ERROR(FromRocks(it->status(), "verifier store: scan the authorizations"));
+  return out;
 }
 
 }  // namespace pom::verify

@@ -12,13 +12,18 @@
 //
 // Kill points (crash tests, common/kill_point.h): "verifier-persist" after the batch is built and
 // before it is written; "verifier-persisted" right after the write succeeded.
-// Thread-safety: not thread-safe; one owner.
+// Thread-safety: Commit and AddAuthorization may run on different threads (they write disjoint
+// records; the consumed authorizations a Commit deletes were added before); otherwise one owner.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/bytes.h"
@@ -68,6 +73,19 @@ class VerifierStore {
   // Errors: the RocksDB write failure (Internal, or DataLoss for corruption). After an error the
   // stored head is the previous one or `head`; the caller must stop, not retry blindly.
   absl::Status Commit(const VerifierHead& head);
+  // The same, also deleting the consumed authorizations `consumed` (indexes) in the same batch.
+  absl::Status Commit(const VerifierHead& head, std::span<const uint64_t> consumed);
+
+  // ---- Deposit authorizations (verifier/authorizations.h) ----
+  // Stores a serialized pom.v1.Command at `index` and the next free index (index + 1), durably
+  // (sync) before returning. Errors: the RocksDB write failure.
+  absl::Status AddAuthorization(uint64_t index, std::string_view command);
+  struct StoredAuthorizations {
+    uint64_t next_index = 1;  // indexes are never reused, also after consumption
+    std::vector<std::pair<uint64_t, std::string>> outstanding;  // index order
+  };
+  // Errors: DataLoss naming a record that fails its seal.
+  absl::StatusOr<StoredAuthorizations> LoadAuthorizations() const;
 
  private:
   VerifierStore(std::unique_ptr<rocksdb::DB> db, Bytes32 genesis);

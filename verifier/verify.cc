@@ -141,6 +141,10 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
     if (!ledger_.CanDeposit(p.command.signer, d->currency, d->amount)) {
       return Reject(RejectReason::kUnauthorizedDeposit, FormatDecimal(d->amount));
     }
+    if (authorizations_ != nullptr && authorizations_->Match(p.command) == nullptr) {
+      return Reject(RejectReason::kUnauthorizedDeposit,
+                    absl::StrCat("no recorded authorization of this deposit (nonce ", p.command.nonce, ")"));
+    }
   }
 
   // 5. The rules on the witness.
@@ -197,7 +201,11 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
   }
   root_ = p.new_root;
   sequence_ = p.sequence.value;
-  return Verdict{};
+  Verdict accepted;
+  if (authorizations_ != nullptr && std::holds_alternative<Deposit>(p.command.body)) {
+    accepted.consumed_authorization = authorizations_->Consume(p.command.signer, p.command.nonce);
+  }
+  return accepted;
 }
 
 }  // namespace pom::verify

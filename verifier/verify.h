@@ -7,7 +7,8 @@
 //     exactly for non-zero record leaves and hashing to their values;
 //  3. the old leaves prove the previous root through the multiproof;
 //  4. the command: known enums, signed by its signer for this prover, admin only by the
-//     operator, a deposit backed by a chain-side authorization in the custody ledger;
+//     operator, a deposit backed by a chain-side authorization in the custody ledger (and, with
+//     an authorization book, by an outstanding recorded authorization of exactly this deposit);
 //  5. pom::rules re-run on a witness holding only the proof's old leaves: touching a leaf the
 //     witness lacks rejects (incomplete witness); the nonce must be fresh;
 //  6. the leaves the rules touched, in order, with their new values and records, equal the
@@ -25,6 +26,7 @@
 #include "common/bytes.h"
 #include "common/rules/ledger.h"
 #include "common/rules/proof.h"
+#include "verifier/authorizations.h"
 
 namespace pom::verify {
 
@@ -55,6 +57,8 @@ std::string_view RejectReasonName(RejectReason reason);
 struct Verdict {
   RejectReason reason = RejectReason::kNone;
   std::string detail;
+  // An accepted deposit with an authorization book: the index of the authorization it consumed.
+  uint64_t consumed_authorization = 0;
   bool ok() const { return reason == RejectReason::kNone; }
 };
 
@@ -77,6 +81,13 @@ class Verifier {
   // leaves it to Verify (false).
   Verdict Verify(const rules::EventProof& proof, bool signature_checked = false);
 
+  // From now on a deposit must also match an outstanding authorization in `book` (the daemon,
+  // where users authorize deposits at the verifier), which an accepted deposit event consumes
+  // (also when the rules reject it: its nonce is spent). Without a book (pom-verifier check),
+  // the chain-side balances of the ledger are the authorization. `book` must outlive the
+  // verifier.
+  void RequireAuthorizations(AuthorizationBook* book) { authorizations_ = book; }
+
   const Bytes32& root() const { return root_; }
   uint64_t sequence() const { return sequence_; }
   const rules::CustodyLedger& ledger() const { return ledger_; }
@@ -86,6 +97,7 @@ class Verifier {
   rules::CustodyLedger ledger_;
   Bytes32 root_;
   uint64_t sequence_;
+  AuthorizationBook* authorizations_ = nullptr;
 };
 
 }  // namespace pom::verify

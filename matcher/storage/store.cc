@@ -99,7 +99,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   store->meta_ = handles[5];
   POM_ASSIGN_OR_RETURN(std::optional<std::string> first, store->GetMeta(kFirstProofKey));
   if (first) {
-    POM_ASSIGN_OR_RETURN(store->first_proof_, U64FromPayload(*first));
+    POM_ASSIGN_OR_RETURN(const uint64_t first_proof, U64FromPayload(*first));
+    store->first_proof_ = first_proof;
   }
   return store;
 }
@@ -188,18 +189,18 @@ absl::Status Store::PutProofs(std::span<const std::pair<uint64_t, std::string>> 
 }
 
 absl::StatusOr<std::optional<std::string>> Store::ReadProof(uint64_t sequence) {
-  if (sequence < first_proof_) {
+  if (const uint64_t first = first_proof_.load(); sequence < first) {
     return absl::OutOfRangeError(absl::StrCat("proof ", sequence, " was pruned (first kept: ",
-                                              first_proof_, ")"));
+                                              first, ")"));
   }
   return GetSealed(proofs_, SequenceKey(sequence), absl::StrCat("stored proof ", sequence));
 }
 
 absl::Status Store::ScanProofs(uint64_t from,
                                const std::function<absl::Status(uint64_t, std::string_view)>& f) {
-  if (from < first_proof_) {
+  if (const uint64_t first = first_proof_.load(); from < first) {
     return absl::OutOfRangeError(absl::StrCat("proof ", from, " was pruned (first kept: ",
-                                              first_proof_, ")"));
+                                              first, ")"));
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), proofs_));
   for (it->Seek(SequenceKey(from)); it->Valid(); it->Next()) {
@@ -213,12 +214,15 @@ absl::Status Store::ScanProofs(uint64_t from,
 }
 
 absl::Status Store::PruneProofs(uint64_t keep_from) {
-  if (keep_from <= first_proof_) return absl::OkStatus();
+  const uint64_t first = first_proof_.load();
+  if (keep_from <= first) return absl::OkStatus();
+  // Readers on other threads see the new bound before the proofs go: they get OutOfRange, not
+  // a silent gap.
+  first_proof_ = keep_from;
   rocksdb::WriteBatch batch;
-  batch.DeleteRange(proofs_, SequenceKey(first_proof_), SequenceKey(keep_from));
+  batch.DeleteRange(proofs_, SequenceKey(first), SequenceKey(keep_from));
   PutMeta(&batch, kFirstProofKey, U64Payload(keep_from));
   POM_RETURN_IF_ERROR(Write(&batch, /*sync=*/false));
-  first_proof_ = keep_from;
   return absl::OkStatus();
 }
 

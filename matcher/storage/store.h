@@ -8,9 +8,11 @@
 // share one sync (group commit). The log is opened with kTolerateCorruptedTailRecords: a record
 // cut short at the very end by a crash is dropped by RocksDB; corruption anywhere else refuses
 // to open. ScanJournal applies the same policy to pom's own records.
-// Thread-safety: not thread-safe; one owner (the engine thread).
+// Thread-safety: one owner (the engine thread) writes. ReadProof and ScanProofs may also run on
+// other threads (the proof feed) at the same time.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -85,7 +87,7 @@ class Store {
                           const std::function<absl::Status(uint64_t, std::string_view)>& f);
   // Deletes proofs before `keep_from` (retention). Later reads before it are OutOfRange.
   absl::Status PruneProofs(uint64_t keep_from);
-  uint64_t first_retained_proof() const { return first_proof_; }
+  uint64_t first_retained_proof() const { return first_proof_.load(); }
 
   // ---- Metadata ----
   absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key);
@@ -109,7 +111,7 @@ class Store {
   rocksdb::ColumnFamilyHandle* dedup_ = nullptr;
   rocksdb::ColumnFamilyHandle* nodes_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
-  uint64_t first_proof_ = 1;
+  std::atomic<uint64_t> first_proof_{1};
   uint64_t syncs_ = 0;
 };
 

@@ -1,0 +1,354 @@
+#include "verifier/daemon.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <system_error>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "proto/codec.h"
+#include "proto/feed_writer.h"
+#include "proto/pom.grpc.pb.h"
+#include "proto/rpc.h"
+#include "verifier/authorizations.h"
+#include "verifier/check.h"
+#include "verifier/store.h"
+#include "verifier/verify.h"
+
+namespace pom::verify {
+namespace {
+
+constexpr size_t kAuthorizationsPerMessage = 1;  // the feed is a stream of single authorizations
+
+std::string CommandBytes(const rules::Command& command) {
+  v1::Command wire;
+  codec::ToProto(command, &wire);
+  return wire.SerializeAsString();
+}
+
+}  // namespace
+
+class VerifierServer::Impl final : public v1::Verifier::CallbackService {
+ public:
+  explicit Impl(VerifierServiceOptions options) : options_(std::move(options)) {}
+
+  absl::Status Open() {
+    POM_ASSIGN_OR_RETURN(VerifierGenesis genesis, LoadVerifierGenesis(options_.genesis_path));
+    config_ = genesis.config;
+    std::error_code error;
+    std::filesystem::create_directories(options_.data_dir, error);
+    if (error) return absl::InternalError(absl::StrCat("create directory ", options_.data_dir, ": ", error.message()));
+    POM_ASSIGN_OR_RETURN(store_, VerifierStore::Open({options_.data_dir, GenesisDigest(config_, genesis.ledger)}));
+    POM_ASSIGN_OR_RETURN(std::optional<VerifierHead> head, store_->Load());
+    if (head.has_value()) {
+      verifier_.emplace(config_, std::move(head->ledger), head->root, head->sequence);
+    } else {
+      verifier_.emplace(config_, std::move(genesis.ledger));
+    }
+    resumed_from_ = verifier_->sequence();
+    POM_ASSIGN_OR_RETURN(VerifierStore::StoredAuthorizations stored, store_->LoadAuthorizations());
+    next_authorization_ = stored.next_index;
+    for (const auto& [index, bytes] : stored.outstanding) {
+      v1::Command wire;
+      if (!wire.ParseFromString(bytes)) {
+        return absl::DataLossError(absl::StrCat("verifier store: authorization ", index, " does not parse"));
+      }
+      POM_ASSIGN_OR_RETURN(rules::Command deposit, codec::FromProto(wire));
+      POM_RETURN_IF_ERROR(book_.Add(index, std::move(deposit)));
+    }
+    verifier_->RequireAuthorizations(&book_);
+    return absl::OkStatus();
+  }
+
+  absl::Status Start() {
+    POM_ASSIGN_OR_RETURN(rpc::StartedServer started, rpc::StartServer(options_.listen, {this}, {"pom.v1.Verifier"}));
+    server_ = std::move(started.server);
+    port_ = started.port;
+    follower_ = std::thread([this] { Follow(); });
+    return absl::OkStatus();
+  }
+
+  int port() const { return port_; }
+  uint64_t resumed_from() const { return resumed_from_; }
+
+  void Shutdown() {
+    if (shut_down_.exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> lock(follow_mu_);
+      stop_ = true;
+      if (follow_context_ != nullptr) follow_context_->TryCancel();
+    }
+    follow_cv_.notify_all();
+    if (follower_.joinable()) follower_.join();
+    hub_.Close();
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
+
+  // ---- pom.v1.Verifier ----
+
+  grpc::ServerUnaryReactor* GetHead(grpc::CallbackServerContext* context, const v1::GetHeadRequest*,
+                                    v1::Head* response) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      response->set_sequence(verifier_->sequence());
+      response->set_root(rpc::WireBytes(verifier_->root()));
+    }
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* GetBalance(grpc::CallbackServerContext* context, const v1::GetBalanceRequest* request,
+                                       v1::GetBalanceResponse* response) override {
+    absl::StatusOr<Bytes32> account = rpc::Bytes32FromWire(request->account(), "account");
+    if (!account.ok()) return Done(context, rpc::ToGrpc(account.status()));
+    rules::AccountId user;
+    user.bytes = account->bytes;
+    const rules::Currency currency{request->currency()};
+    std::lock_guard<std::mutex> lock(mu_);
+    const Amount chain = verifier_->ledger().ChainBalance(user, currency);
+    const Amount reserved = book_.Reserved(user, currency);
+    response->set_chain(codec::U128Bytes(chain.raw() - reserved.raw()));
+    response->set_reserved(codec::U128Bytes(reserved.raw()));
+    response->set_custody(codec::U128Bytes(verifier_->ledger().Custody(currency).raw()));
+    response->set_sequence(verifier_->sequence());
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* Authorize(grpc::CallbackServerContext* context, const v1::AuthorizeRequest* request,
+                                      v1::AuthorizeResponse* response) override {
+    return Done(context, rpc::ToGrpc(RecordAuthorization(request->deposit(), response)));
+  }
+
+  grpc::ServerWriteReactor<v1::Authorization>* WatchAuthorizations(
+      grpc::CallbackServerContext*, const v1::WatchAuthorizationsRequest* request) override {
+    uint64_t next = std::max<uint64_t>(1, request->from_authorization());
+    return new rpc::FeedWriter<v1::Authorization>(
+        &hub_, [this, next](v1::Authorization* out) mutable -> absl::StatusOr<bool> {
+          std::lock_guard<std::mutex> lock(mu_);
+          const std::vector<AuthorizationBook::Entry> entries = book_.From(next, kAuthorizationsPerMessage);
+          if (entries.empty()) return false;
+          out->set_index(entries[0].index);
+          codec::ToProto(entries[0].deposit, out->mutable_deposit());
+          next = entries[0].index + 1;
+          return true;
+        });
+  }
+
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context, const v1::VerifierStatusRequest*,
+                                   v1::VerifierStatus* response) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      response->set_sequence(verifier_->sequence());
+      response->set_root(rpc::WireBytes(verifier_->root()));
+      response->set_state(state_);
+      response->set_faulty_sequence(faulty_sequence_);
+      response->set_reject_reason(static_cast<uint32_t>(rejection_.reason));
+      if (!rejection_.ok()) response->set_reject_name(std::string(RejectReasonName(rejection_.reason)));
+      response->set_reject_detail(rejection_.detail);
+      response->set_proofs_verified(proofs_verified_);
+      response->set_authorizations_outstanding(book_.size());
+      response->set_reconnects(reconnects_);
+      response->set_last_error(last_error_);
+    }
+    response->set_prover_id(ToHex(config_.prover_id));
+    response->set_operator_key(ToHex(config_.operator_account.bytes));
+    response->set_matcher(options_.matcher);
+    return Done(context, grpc::Status::OK);
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  absl::Status RecordAuthorization(const v1::Command& wire, v1::AuthorizeResponse* response) {
+    POM_ASSIGN_OR_RETURN(rules::Command deposit, codec::FromProto(wire));
+    const auto* body = std::get_if<rules::Deposit>(&deposit.body);
+    if (body == nullptr) return absl::InvalidArgumentError("an authorization must be a signed deposit command");
+    if (body->amount.raw() == 0) return absl::InvalidArgumentError("the deposit amount must be positive");
+    if (!CheckSignature(config_, deposit)) {
+      return absl::UnauthenticatedError("the deposit is not signed by its signer for this prover");
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const AuthorizationBook::Entry* existing = book_.Find(deposit.signer, deposit.nonce)) {
+      if (CommandBytes(existing->deposit) != CommandBytes(deposit)) {
+        return absl::AlreadyExistsError(absl::StrCat("another authorization with nonce ", deposit.nonce,
+                                                     " is outstanding for this account"));
+      }
+      response->set_authorization(existing->index);
+      response->set_duplicate(true);
+      return absl::OkStatus();
+    }
+    const Amount chain = verifier_->ledger().ChainBalance(deposit.signer, body->currency);
+    const Amount reserved = book_.Reserved(deposit.signer, body->currency);
+    if (chain.raw() - reserved.raw() < body->amount.raw()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "insufficient chain-side funds: ", FormatDecimal(chain.raw() - reserved.raw()), " available in currency ",
+          body->currency.id, ", ", FormatDecimal(body->amount.raw()), " asked"));
+    }
+    const uint64_t index = next_authorization_;
+    POM_RETURN_IF_ERROR(store_->AddAuthorization(index, CommandBytes(deposit)));
+    ++next_authorization_;
+    POM_RETURN_IF_ERROR(book_.Add(index, std::move(deposit)));
+    response->set_authorization(index);
+    hub_.Notify();
+    return absl::OkStatus();
+  }
+
+  // ---- Following the matcher's proof feed ----
+
+  void Follow() {
+    std::unique_ptr<v1::Matcher::Stub> stub = v1::Matcher::NewStub(rpc::MakeChannel(options_.matcher));
+    rpc::Backoff backoff;
+    while (true) {
+      grpc::ClientContext context;
+      v1::SubscribeProofsRequest request;
+      {
+        std::lock_guard<std::mutex> lock(follow_mu_);
+        if (stop_) return;
+        follow_context_ = &context;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        request.set_from_sequence(verifier_->sequence() + 1);
+        state_ = "connecting";
+      }
+      std::unique_ptr<grpc::ClientReader<v1::ProofBatch>> reader = stub->SubscribeProofs(&context, request);
+      v1::ProofBatch batch;
+      bool rejected = false;
+      absl::Status failure;
+      while (!rejected && failure.ok() && reader->Read(&batch)) {
+        backoff.Reset();
+        absl::StatusOr<bool> ok = VerifyBatch(batch);
+        if (!ok.ok()) {
+          failure = ok.status();
+        } else {
+          rejected = !*ok;
+        }
+      }
+      if (rejected || !failure.ok()) context.TryCancel();
+      const grpc::Status status = reader->Finish();
+      {
+        std::lock_guard<std::mutex> lock(follow_mu_);
+        follow_context_ = nullptr;
+      }
+      if (!failure.ok()) {
+        // The store failed: the head on disk is the last committed one; stop (fail-stop).
+        std::fprintf(stderr, "pom-verifier: stopped: %s\n", failure.ToString().c_str());
+        std::lock_guard<std::mutex> lock(mu_);
+        state_ = "stopped";
+        last_error_ = failure.ToString();
+        return;
+      }
+      if (rejected) return;
+      std::unique_lock<std::mutex> lock(follow_mu_);
+      if (stop_) return;
+      {
+        std::lock_guard<std::mutex> head_lock(mu_);
+        state_ = "connecting";
+        last_error_ = absl::StrCat(status.error_code(), ": ", status.error_message());
+        ++reconnects_;
+      }
+      follow_cv_.wait_for(lock, backoff.Next(), [this] { return stop_; });
+    }
+  }
+
+  // Verifies one feed message and commits the head. Returns false when a proof was rejected
+  // (the follower stops); errors are store failures.
+  absl::StatusOr<bool> VerifyBatch(const v1::ProofBatch& batch) {
+    std::vector<absl::StatusOr<rules::EventProof>> proofs;
+    proofs.reserve(batch.proofs_size());
+    for (const v1::Proof& wire : batch.proofs()) proofs.push_back(codec::FromProto(wire));
+    const std::vector<char> signature_ok = options_.check_signatures
+                                               ? CheckSignaturesParallel(config_, proofs, options_.threads)
+                                               : std::vector<char>(proofs.size(), 1);
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = "following";
+    std::vector<uint64_t> consumed;
+    bool rejected = false;
+    for (int i = 0; i < batch.proofs_size() && !rejected; ++i) {
+      const uint64_t sequence = batch.proofs(i).sequence();
+      if (sequence != 0 && sequence <= verifier_->sequence()) continue;  // already verified
+      Verdict verdict;
+      if (!proofs[i].ok()) {
+        verdict = Verdict{RejectReason::kBadCommand, std::string(proofs[i].status().message())};
+      } else if (!signature_ok[i]) {
+        verdict = Verdict{RejectReason::kBadSignature, ""};
+      } else {
+        verdict = verifier_->Verify(*proofs[i], /*signature_checked=*/true);
+      }
+      if (!verdict.ok()) {
+        rejected = true;
+        faulty_sequence_ = sequence;
+        rejection_ = verdict;
+        state_ = "stopped";
+        std::fprintf(stderr, "pom-verifier: proof %llu rejected: %s %s; keeping root %s at %llu\n",
+                     static_cast<unsigned long long>(sequence), std::string(RejectReasonName(verdict.reason)).c_str(),
+                     verdict.detail.c_str(), ToHex(verifier_->root()).c_str(),
+                     static_cast<unsigned long long>(verifier_->sequence()));
+        break;
+      }
+      ++proofs_verified_;
+      if (verdict.consumed_authorization != 0) consumed.push_back(verdict.consumed_authorization);
+    }
+    POM_RETURN_IF_ERROR(
+        store_->Commit(VerifierHead{verifier_->sequence(), verifier_->root(), verifier_->ledger()}, consumed));
+    return !rejected;
+  }
+
+  VerifierServiceOptions options_;
+  Config config_;
+  std::unique_ptr<VerifierStore> store_;
+  uint64_t resumed_from_ = 0;
+  rpc::FeedHub hub_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::atomic<bool> shut_down_{false};
+
+  // The verified head, the ledger, the authorizations and the status.
+  std::mutex mu_;
+  std::optional<Verifier> verifier_;
+  AuthorizationBook book_;
+  uint64_t next_authorization_ = 1;
+  std::string state_ = "connecting";
+  uint64_t faulty_sequence_ = 0;
+  Verdict rejection_;
+  uint64_t proofs_verified_ = 0;
+  uint64_t reconnects_ = 0;
+  std::string last_error_;
+
+  std::thread follower_;
+  std::mutex follow_mu_;
+  std::condition_variable follow_cv_;
+  grpc::ClientContext* follow_context_ = nullptr;
+  bool stop_ = false;
+};
+
+VerifierServer::VerifierServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+VerifierServer::~VerifierServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(VerifierServiceOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(options));
+  POM_RETURN_IF_ERROR(impl->Open());
+  POM_RETURN_IF_ERROR(impl->Start());
+  return std::unique_ptr<VerifierServer>(new VerifierServer(std::move(impl)));
+}
+
+int VerifierServer::port() const { return impl_->port(); }
+uint64_t VerifierServer::resumed_from() const { return impl_->resumed_from(); }
+
+void VerifierServer::Shutdown() {
+  if (impl_) impl_->Shutdown();
+}
+
+}  // namespace pom::verify
