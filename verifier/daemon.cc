@@ -150,7 +150,11 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
       response->set_state(state_);
       response->set_faulty_sequence(faulty_sequence_);
       response->set_reject_reason(static_cast<uint32_t>(rejection_.reason));
-      if (!rejection_.ok()) response->set_reject_name(std::string(RejectReasonName(rejection_.reason)));
+      if (!rejection_.ok()) {
+        // The stable short name: RejectReasonName is "name: explanation".
+        const std::string_view name = RejectReasonName(rejection_.reason);
+        response->set_reject_name(std::string(name.substr(0, name.find(':'))));
+      }
       response->set_reject_detail(rejection_.detail);
       response->set_proofs_verified(proofs_verified_);
       response->set_authorizations_outstanding(book_.size());
