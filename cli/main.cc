@@ -378,19 +378,36 @@ class Cli {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) return Usage();
+  // The command is the first word that is not a flag or a flag's value, so common flags may
+  // come first (pom-cli --matcher HOST:PORT place ...).
+  std::vector<char*> args(argv, argv + argc);
+  std::string command;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string a = args[i];
+    if (a.rfind("--", 0) != 0) {
+      command = a;
+      args.erase(args.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+    if (a.find('=') == std::string::npos && a != "--wait" && a != "--help") ++i;  // skip its value
+  }
+  if (command.empty() || command == "help" || std::find(args.begin(), args.end(), std::string_view("--help")) != args.end()) {
+    return Usage();
+  }
   pom::Flags flags({"matcher", "verifier", "timeout-ms", "out", "key", "currency", "amount", "market", "side", "price",
                     "type", "tif", "stp", "client-order-id", "order", "account", "currencies", "depth", "nonce",
                     "price-decimals", "dir", "users", "amount-decimals", "min-amount", "maker-fee-ppm", "taker-fee-ppm", "max-makers",
                     "status"},
                    {"wait"});
-  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Usage(std::string(s.message()));
+  if (absl::Status s = flags.Parse(static_cast<int>(args.size()), args.data(), 1); !s.ok()) {
+    return Usage(std::string(s.message()));
+  }
   absl::StatusOr<uint64_t> timeout = flags.GetU64Or("timeout-ms", 5000);
   if (!timeout.ok()) return Usage(std::string(timeout.status().message()));
   Client client(flags.GetOr("matcher", "127.0.0.1:50051"), flags.GetOr("verifier", "127.0.0.1:50052"),
                 std::chrono::milliseconds(std::max<uint64_t>(*timeout, 1)));
   Cli cli(flags, client);
-  const absl::Status s = cli.Run(argv[1]);
+  const absl::Status s = cli.Run(command);
   if (absl::IsInvalidArgument(s) && absl::StrContains(s.message(), "unknown command")) return Usage(std::string(s.message()));
   return s.ok() ? 0 : Fail(s);
 }
