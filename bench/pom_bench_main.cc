@@ -8,12 +8,16 @@
 //   pom-bench prove --users U --events N [--markets M] [--seed S]
 //       builds a state of about 4 leaves per user (deposits, untimed), then times N generated
 //       events with proofs: events/s, per-event latency percentiles, proof bytes per event kind
+//   pom-bench e2e [--events N] [--users U] [--clients C] [--seed S] [--bin DIR] [--json]
+//       starts pom-verifier and pom-matcher on loopback and times signed orders from gRPC Submit
+//       until the verifier has verified them (bench/e2e.h)
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
 #include <fstream>
 #include <string>
 
+#include "bench/e2e.h"
 #include "bench/lobster.h"
 #include "bench/workload.h"
 #include "verifier/check.h"
@@ -203,8 +207,46 @@ int ReplayLobster(int argc, char** argv) {
 
 }  // namespace
 
+int E2e(int argc, char** argv) {
+  pom::Flags flags({"events", "users", "clients", "seed", "bin"}, {"json"});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  pom::bench::E2eOptions o;
+  auto events = flags.GetU64Or("events", o.events);
+  auto users = flags.GetU64Or("users", o.users);
+  auto clients = flags.GetU64Or("clients", o.clients);
+  auto seed = flags.GetU64Or("seed", o.seed);
+  for (const absl::Status& s : {events.status(), users.status(), clients.status(), seed.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  o.events = *events;
+  o.users = static_cast<uint32_t>(std::min<uint64_t>(*users, 100'000));
+  o.clients = static_cast<uint32_t>(std::min<uint64_t>(*clients, 1024));
+  o.seed = *seed;
+  // Default: the directory this pom-bench lives in.
+  std::string self = argv[0];
+  o.bin_dir = flags.GetOr("bin", self.find('/') == std::string::npos ? "." : self.substr(0, self.rfind('/')));
+  absl::StatusOr<pom::bench::E2eResult> r = pom::bench::RunE2e(o);
+  if (!r.ok()) return Fail(r.status());
+  const double rate = static_cast<double>(r->events) / r->seconds_verified;
+  std::printf("workload: %llu signed limit orders (GTC/IOC around a mid price), %u users, %u clients, loopback\n",
+              static_cast<unsigned long long>(r->events), o.users, o.clients);
+  std::printf("submit->verified: %.0f events/s (%.2f s; all acknowledged after %.2f s); errors=%llu\n", rate,
+              r->seconds_verified, r->seconds_acked, static_cast<unsigned long long>(r->errors));
+  std::printf("ack latency us: p50=%.0f p99=%.0f p99.9=%.0f\n", r->ack_p50_us, r->ack_p99_us, r->ack_p999_us);
+  std::printf("verified latency us: p50=%.0f p99=%.0f p99.9=%.0f\n", r->verified_p50_us, r->verified_p99_us,
+              r->verified_p999_us);
+  if (flags.Has("json")) {
+    std::printf("{\"events\":%llu,\"clients\":%u,\"events_per_second\":%.1f,\"ack_us\":{\"p50\":%.0f,\"p99\":%.0f,"
+                "\"p999\":%.0f},\"verified_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f}}\n",
+                static_cast<unsigned long long>(r->events), o.clients, rate, r->ack_p50_us, r->ack_p99_us, r->ack_p999_us,
+                r->verified_p50_us, r->verified_p99_us, r->verified_p999_us);
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "gen") == 0) return Gen(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "e2e") == 0) return E2e(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return ReplayLobster(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "prove") == 0) return Prove(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "verify") == 0) return Verify(argc, argv);

@@ -182,7 +182,7 @@ absl::Status DurableMatcher::Recover() {
     }
   }
   POM_RETURN_IF_ERROR(Replay(engine_->sequence() + 1));
-  engine_->set_check_signatures(true);
+  engine_->set_check_signatures(!options_.signatures_prechecked);
   recovery_.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return absl::OkStatus();

@@ -48,6 +48,9 @@ struct DurableMatcherOptions {
   TreeStorage tree = TreeStorage::kMemory;
   size_t tree_cache_nodes = 1 << 20;
   rocksdb::Env* env = nullptr;  // tests: fault injection
+  // The caller verified every command's signature before SubmitBatch (the daemon does, on its
+  // gRPC threads in parallel), so the engine thread does not verify them again.
+  bool signatures_prechecked = false;
 };
 
 struct SubmitResult {

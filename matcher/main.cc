@@ -190,6 +190,7 @@ int RunServe(int argc, char** argv) {
   } else if (tree != "memory") {
     return Fail(absl::InvalidArgumentError("--tree must be memory or rocksdb"));
   }
+  o.signatures_prechecked = true;  // MatcherServer checks them on its gRPC threads
   absl::StatusOr<std::unique_ptr<pom::matcher::DurableMatcher>> matcher = pom::matcher::DurableMatcher::Open(o);
   if (!matcher.ok()) return Fail(matcher.status());
   PrintRecovery((*matcher)->recovery());

@@ -51,7 +51,8 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
  public:
   Impl(std::unique_ptr<DurableMatcher> matcher, MatcherServiceOptions options)
       : options_(std::move(options)), matcher_(std::move(matcher)) {
-    prover_id_ = ToHex(matcher_->engine().prover_id());
+    prover_id_bytes_ = matcher_->engine().prover_id();
+    prover_id_ = ToHex(prover_id_bytes_);
     operator_key_ = ToHex(matcher_->engine().operator_account().bytes);
     Publish();
   }
@@ -96,6 +97,12 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
     absl::StatusOr<rules::Command> command = codec::FromProto(request->command());
     if (!command.ok()) {
       reactor->Finish(rpc::ToGrpc(command.status()));
+      return reactor;
+    }
+    // Signatures are checked here, on gRPC's threads in parallel; the engine thread trusts them
+    // (DurableMatcherOptions::signatures_prechecked).
+    if (!rules::VerifyCommandSignature(prover_id_bytes_, *command)) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad signature"));
       return reactor;
     }
     if (command->kind() == rules::CommandKind::kDeposit && !options_.verifier.empty()) {
@@ -435,6 +442,10 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
           Refused(authorization.index(), deposit.ok() ? absl::InvalidArgumentError("not a deposit") : deposit.status());
           continue;
         }
+        if (!rules::VerifyCommandSignature(prover_id_bytes_, *deposit)) {
+          Refused(authorization.index(), absl::UnauthenticatedError("bad signature"));
+          continue;
+        }
         const uint64_t index = authorization.index();
         (void)Enqueue(CommandTask{*std::move(deposit), true, [this, index](const SubmitResult& r) {
                                     if (!r.status.ok() && !absl::IsAlreadyExists(r.status)) Refused(index, r.status);
@@ -459,6 +470,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
 
   MatcherServiceOptions options_;
   std::unique_ptr<DurableMatcher> matcher_;
+  Bytes32 prover_id_bytes_;
   std::string prover_id_;
   std::string operator_key_;
   rpc::FeedHub hub_;

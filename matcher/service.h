@@ -36,7 +36,8 @@ struct MatcherServiceOptions {
 
 class MatcherServer {
  public:
-  // Takes the recovered matcher, starts the engine thread, the server and the follower.
+  // Takes the recovered matcher (opened with signatures_prechecked: this server verifies every
+  // signature before queueing), starts the engine thread, the server and the follower.
   // Errors: Unavailable if the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<MatcherServer>> Start(std::unique_ptr<DurableMatcher> matcher,
                                                                MatcherServiceOptions options);

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,8 +20,11 @@
 #include "absl/strings/str_cat.h"
 #include "cli/client.h"
 #include "common/money.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "proto/codec.h"
+#include "proto/rpc.h"
 #include "tests/testing/process.h"
 
 namespace pom {
@@ -415,6 +419,147 @@ TEST_F(ServicesTest, ACorruptedProofStopsTheVerifierAtItsSequenceWithTheLastGood
   ASSERT_EQ(verifier_->Wait(), 0);
   StartVerifier();
   EXPECT_TRUE(verifier_->WaitForOutput("resumed_from=7", seconds(10)));
+}
+
+// grpc.reflection.v1alpha by hand (its .proto is not installed; gRPC's own copy is linked in):
+// one ServerReflectionRequest {list_services: ""} over a generic bidi call, the raw answer back.
+class ReflectionCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit ReflectionCall(const std::shared_ptr<grpc::Channel>& channel) {
+    rpc::SetDeadline(context_, seconds(10));
+    grpc::GenericStub stub(channel);
+    stub.PrepareBidiStreamingCall(&context_, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                                  grpc::StubOptions(), this);
+    const char list_services[] = {0x3a, 0x00};  // field 7 (list_services), length 0
+    grpc::Slice slice(list_services, sizeof(list_services));
+    request_ = grpc::ByteBuffer(&slice, 1);
+    StartWrite(&request_);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnWriteDone(bool) override { StartWritesDone(); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    std::vector<grpc::Slice> slices;
+    if (response_.Dump(&slices).ok()) {
+      for (const grpc::Slice& sl : slices) answer_.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+    }
+  }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+  }
+  // The raw response bytes (service names are in them as plain strings).
+  std::string Await() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+    EXPECT_TRUE(status_.ok()) << status_.error_message();
+    return answer_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  std::string answer_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
+TEST_F(ServicesTest, BothServeHealthAndReflection) {
+  StartVerifier();
+  StartMatcher();
+  for (const auto& [address, service] : {std::pair(matcher_address(), std::string("pom.v1.Matcher")),
+                                         std::pair(verifier_address(), std::string("pom.v1.Verifier"))}) {
+    auto channel = rpc::MakeChannel(address);
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    for (const std::string& name : {std::string(), service}) {
+      grpc::ClientContext context;
+      rpc::SetDeadline(context, seconds(5));
+      grpc::health::v1::HealthCheckRequest request;
+      request.set_service(name);
+      grpc::health::v1::HealthCheckResponse response;
+      ASSERT_TRUE(health->Check(&context, request, &response).ok()) << address << " " << name;
+      EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    }
+    grpc::ClientContext context;
+    rpc::SetDeadline(context, seconds(5));
+    grpc::health::v1::HealthCheckRequest unknown;
+    unknown.set_service("no.such.Service");
+    grpc::health::v1::HealthCheckResponse response;
+    EXPECT_EQ(health->Check(&context, unknown, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+
+    ReflectionCall reflection(channel);
+    const std::string listed = reflection.Await();
+    EXPECT_NE(listed.find(service), std::string::npos) << address;
+    EXPECT_NE(listed.find("grpc.health.v1.Health"), std::string::npos) << address;
+  }
+}
+
+TEST_F(ServicesTest, PrunedProofsAreOutOfRangeAndASlowSubscriberGetsEveryProofInOrder) {
+  StartVerifier();
+  // Snapshots every 500 events keep the newest 100 proofs.
+  StartMatcher({"--proof-retention", "100"});
+  CreateMarket(0, 0);
+  Deposit(users_[0], kBase, "100000");
+  Deposit(users_[1], kQuote, "100000");
+
+  // A subscriber that reads one proof and then stalls while many events are made.
+  grpc::ClientContext slow_context;
+  v1::SubscribeProofsRequest from_start;
+  from_start.set_from_sequence(1);
+  from_start.set_max_batch(1);
+  std::unique_ptr<grpc::ClientReader<v1::ProofBatch>> slow = client_->matcher().SubscribeProofs(&slow_context, from_start);
+  v1::ProofBatch batch;
+  ASSERT_TRUE(slow->Read(&batch));
+  ASSERT_EQ(batch.proofs_size(), 1);
+  EXPECT_EQ(batch.proofs(0).sequence(), 1u);
+  uint64_t last = 0;
+  for (int i = 0; i < 560; ++i) {
+    last = Submit(users_[i % 2], Limit(i % 2 ? rules::Side::kBuy : rules::Side::kSell, "10", "1")).sequence();
+  }
+  // The other subscriber (the verifier) was not held back by the stalled one.
+  const auto [matcher, head] = Settled();
+  EXPECT_EQ(head.sequence(), last);
+  // The stalled subscriber still gets every proof, consecutively. (Its stream started before
+  // the pruning, and proofs it had not read yet were pruned when the snapshot at 500 ran, so
+  // the stream ends with OUT_OF_RANGE at the first pruned sequence.)
+  uint64_t expected = 2;
+  while (expected <= last && slow->Read(&batch)) {
+    for (const v1::Proof& p : batch.proofs()) {
+      ASSERT_EQ(p.sequence(), expected);
+      ++expected;
+    }
+  }
+  const grpc::Status slow_status = expected > last ? grpc::Status::OK : slow->Finish();
+  if (expected <= last) {
+    EXPECT_EQ(slow_status.error_code(), grpc::StatusCode::OUT_OF_RANGE) << slow_status.error_message();
+  } else {
+    slow_context.TryCancel();
+    slow->Finish();
+  }
+
+  // After the snapshot at 500 only the newest 100 proofs are kept: asking for sequence 1 now is
+  // OUT_OF_RANGE at once; asking for a kept one works.
+  ASSERT_GT(last, 500u);
+  grpc::ClientContext old_context;
+  rpc::SetDeadline(old_context, seconds(10));
+  std::unique_ptr<grpc::ClientReader<v1::ProofBatch>> old = client_->matcher().SubscribeProofs(&old_context, from_start);
+  EXPECT_FALSE(old->Read(&batch));
+  EXPECT_EQ(old->Finish().error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  grpc::ClientContext recent_context;
+  rpc::SetDeadline(recent_context, seconds(10));
+  v1::SubscribeProofsRequest recent;
+  recent.set_from_sequence(last - 5);
+  std::unique_ptr<grpc::ClientReader<v1::ProofBatch>> fresh = client_->matcher().SubscribeProofs(&recent_context, recent);
+  ASSERT_TRUE(fresh->Read(&batch));
+  EXPECT_EQ(batch.proofs(0).sequence(), last - 5);
+  recent_context.TryCancel();
+  fresh->Finish();
 }
 
 }  // namespace

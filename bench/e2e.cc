@@ -1,0 +1,212 @@
+#include "bench/e2e.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "cli/client.h"
+#include "common/status_macros.h"
+#include "proto/codec.h"
+#include "tests/testing/process.h"
+
+namespace pom::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr rules::MarketId kMarket{rules::Currency{1}, rules::Currency{2}};
+constexpr u128 kUnit = 1'000'000'000'000'000'000ull;  // 1.0
+
+KeyPair KeyFor(uint64_t seed, uint32_t index) {
+  Bytes32 s;
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<uint8_t>(seed >> (8 * i));
+  for (int i = 0; i < 4; ++i) s[8 + i] = static_cast<uint8_t>(index >> (8 * i));
+  s[31] = 0xe2;
+  return KeyPairFromSeed(s);
+}
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
+  if (o.users < o.clients || o.clients == 0) return absl::InvalidArgumentError("need users >= clients >= 1");
+  std::string tmpl = (std::filesystem::temp_directory_path() / "pom-e2e-XXXXXX").string();
+  const std::string dir = ::mkdtemp(tmpl.data());
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() { std::filesystem::remove_all(dir); }
+  } cleanup{dir};
+
+  // A genesis with funded users.
+  const KeyPair op = KeyFor(o.seed, 0xffffffff);
+  std::vector<KeyPair> users;
+  codec::Genesis genesis;
+  genesis.prover_id[0] = 0xe2;
+  genesis.operator_key = op.public_key;
+  for (uint32_t u = 0; u < o.users; ++u) {
+    users.push_back(KeyFor(o.seed, u));
+    for (uint32_t c : {1u, 2u}) {
+      genesis.chain_balances.push_back({users.back().public_key, rules::Currency{c}, Amount::FromRaw(kUnit * 1'000'000'000)});
+    }
+  }
+  std::ofstream(dir + "/genesis.json") << codec::GenesisToJson(genesis);
+
+  const int mport = testing::FreePort();
+  int vport = testing::FreePort();
+  while (vport == mport) vport = testing::FreePort();
+  const std::string maddr = absl::StrCat("127.0.0.1:", mport), vaddr = absl::StrCat("127.0.0.1:", vport);
+  testing::Process verifier({o.bin_dir + "/pom-verifier", "serve", "--genesis", dir + "/genesis.json", "--data",
+                             dir + "/verifier", "--listen", vaddr, "--matcher", maddr},
+                            dir + "/verifier.out");
+  testing::Process matcher({o.bin_dir + "/pom-matcher", "serve", "--genesis", dir + "/genesis.json", "--data",
+                            dir + "/matcher", "--listen", maddr, "--verifier", vaddr},
+                           dir + "/matcher.out");
+  if (!verifier.WaitForOutput("listening", std::chrono::seconds(30)) ||
+      !matcher.WaitForOutput("listening", std::chrono::seconds(30))) {
+    return absl::UnavailableError(absl::StrCat("the daemons did not start: ", matcher.errors(), verifier.errors()));
+  }
+  client::Client setup(maddr, vaddr, milliseconds(30'000));
+
+  // The market and the deposits (untimed).
+  rules::Command create;
+  rules::MarketRecord params;
+  params.status = rules::MarketStatus::kOpen;
+  params.price_decimals = 2;
+  params.amount_decimals = 3;
+  params.maker_fee_ppm = 100;
+  params.taker_fee_ppm = 200;
+  params.max_makers = 20;
+  create.body = rules::CreateMarket{kMarket, params};
+  POM_RETURN_IF_ERROR(setup.Sign(op, create));
+  POM_RETURN_IF_ERROR(setup.Submit(create).status());
+  std::vector<uint64_t> nonces(o.users, 1);
+  for (uint32_t u = 0; u < o.users; ++u) {
+    for (uint32_t c : {1u, 2u}) {
+      rules::Command d;
+      d.nonce = nonces[u]++;
+      d.body = rules::Deposit{rules::Currency{c}, Amount::FromRaw(kUnit * 1'000'000)};
+      POM_RETURN_IF_ERROR(setup.Sign(users[u], d));
+      POM_RETURN_IF_ERROR(setup.Authorize(d).status());
+    }
+  }
+  const uint64_t setup_events = 1 + 2ull * o.users;
+  POM_RETURN_IF_ERROR(setup.WaitVerified(setup_events, milliseconds(120'000)).status());
+
+  // Pre-signed orders around a mid price: about half of them cross.
+  std::vector<std::vector<rules::Command>> per_client(o.clients);
+  std::mt19937_64 rng(o.seed);
+  for (uint64_t i = 0; i < o.events; ++i) {
+    const uint32_t u = static_cast<uint32_t>(i % o.users);
+    rules::PlaceOrder p;
+    p.market = kMarket;
+    p.side = rng() % 2 ? rules::Side::kBuy : rules::Side::kSell;
+    const int64_t offset = static_cast<int64_t>(rng() % 11) - 5;
+    const u128 ticks = static_cast<u128>(10'000 + (p.side == rules::Side::kBuy ? -offset : offset));
+    p.price = Price::FromRaw(ticks * (kUnit / 100));
+    p.amount = Amount::FromRaw(static_cast<u128>(1 + rng() % 20) * (kUnit / 1000));
+    p.time_in_force = rng() % 4 == 0 ? rules::TimeInForce::kIoc : rules::TimeInForce::kGtc;
+    rules::Command c;
+    c.nonce = nonces[u]++;
+    c.body = p;
+    POM_RETURN_IF_ERROR(setup.Sign(users[u], c));
+    per_client[u % o.clients].push_back(std::move(c));
+  }
+
+  // The verifier's head over time, polled, so each event's verification time is known.
+  std::mutex heads_mu;
+  std::vector<std::pair<Clock::time_point, uint64_t>> heads;
+  std::atomic<bool> polling{true};
+  std::thread poller([&] {
+    client::Client c(maddr, vaddr, milliseconds(5000));
+    while (polling) {
+      absl::StatusOr<v1::Head> h = c.VerifierHead();
+      if (h.ok()) {
+        std::lock_guard<std::mutex> lock(heads_mu);
+        heads.emplace_back(Clock::now(), h->sequence());
+      }
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  });
+
+  struct Sent {
+    Clock::time_point submitted;
+    Clock::time_point acked;
+    uint64_t sequence;
+  };
+  std::vector<std::vector<Sent>> sent(o.clients);
+  std::atomic<uint64_t> errors{0};
+  const Clock::time_point start = Clock::now();
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < o.clients; ++t) {
+    threads.emplace_back([&, t] {
+      client::Client c(maddr, vaddr, milliseconds(30'000));
+      for (const rules::Command& command : per_client[t]) {
+        const Clock::time_point before = Clock::now();
+        absl::StatusOr<v1::SubmitResponse> r = c.Submit(command);
+        if (!r.ok()) {
+          ++errors;
+          continue;
+        }
+        sent[t].push_back({before, Clock::now(), r->sequence()});
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const Clock::time_point acked_all = Clock::now();
+  uint64_t last = 0;
+  for (const auto& v : sent) {
+    for (const Sent& s : v) last = std::max(last, s.sequence);
+  }
+  POM_RETURN_IF_ERROR(setup.WaitVerified(last, milliseconds(300'000)).status());
+  const Clock::time_point verified_all = Clock::now();
+  std::this_thread::sleep_for(milliseconds(5));
+  polling = false;
+  poller.join();
+
+  E2eResult r;
+  r.events = o.events - errors;
+  r.errors = errors;
+  r.seconds_acked = std::chrono::duration<double>(acked_all - start).count();
+  r.seconds_verified = std::chrono::duration<double>(verified_all - start).count();
+  std::vector<double> ack_us, verified_us;
+  for (const auto& v : sent) {
+    for (const Sent& s : v) {
+      ack_us.push_back(std::chrono::duration<double, std::micro>(s.acked - s.submitted).count());
+      auto it = std::lower_bound(heads.begin(), heads.end(), s.sequence,
+                                 [](const auto& h, uint64_t seq) { return h.second < seq; });
+      if (it != heads.end()) {
+        verified_us.push_back(std::chrono::duration<double, std::micro>(it->first - s.submitted).count());
+      }
+    }
+  }
+  r.ack_p50_us = Percentile(ack_us, 0.5);
+  r.ack_p99_us = Percentile(ack_us, 0.99);
+  r.ack_p999_us = Percentile(ack_us, 0.999);
+  r.verified_p50_us = Percentile(verified_us, 0.5);
+  r.verified_p99_us = Percentile(verified_us, 0.99);
+  r.verified_p999_us = Percentile(verified_us, 0.999);
+  matcher.Signal(SIGTERM);
+  verifier.Signal(SIGTERM);
+  if (matcher.Wait() != 0 || verifier.Wait() != 0) {
+    return absl::InternalError(absl::StrCat("a daemon did not stop cleanly: ", matcher.errors(), verifier.errors()));
+  }
+  return r;
+}
+
+}  // namespace pom::bench
