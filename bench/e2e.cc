@@ -132,13 +132,16 @@ absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
   std::mutex heads_mu;
   std::vector<std::pair<Clock::time_point, uint64_t>> heads;
   std::atomic<bool> polling{true};
+  std::vector<double> lags;  // matcher head - verifier head, in events, per poll
   std::thread poller([&] {
     client::Client c(maddr, vaddr, milliseconds(5000));
     while (polling) {
+      absl::StatusOr<v1::MatcherStatus> m = c.MatcherStatus();
       absl::StatusOr<v1::Head> h = c.VerifierHead();
       if (h.ok()) {
         std::lock_guard<std::mutex> lock(heads_mu);
         heads.emplace_back(Clock::now(), h->sequence());
+        if (m.ok()) lags.push_back(static_cast<double>(m->sequence()) - static_cast<double>(h->sequence()));
       }
       std::this_thread::sleep_for(milliseconds(1));
     }
@@ -201,6 +204,8 @@ absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
   r.verified_p50_us = Percentile(verified_us, 0.5);
   r.verified_p99_us = Percentile(verified_us, 0.99);
   r.verified_p999_us = Percentile(verified_us, 0.999);
+  r.lag_p50_events = Percentile(lags, 0.5);
+  r.lag_max_events = lags.empty() ? 0 : *std::max_element(lags.begin(), lags.end());
   matcher.Signal(SIGTERM);
   verifier.Signal(SIGTERM);
   if (matcher.Wait() != 0 || verifier.Wait() != 0) {

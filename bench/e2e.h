@@ -30,6 +30,7 @@ struct E2eResult {
   double seconds_verified = 0;  // first submit -> the verifier's head at the last event
   double ack_p50_us = 0, ack_p99_us = 0, ack_p999_us = 0;
   double verified_p50_us = 0, verified_p99_us = 0, verified_p999_us = 0;
+  double lag_p50_events = 0, lag_max_events = 0;  // the matcher's head minus the verifier's, sampled
 };
 
 // Errors: the daemons did not start or stop cleanly; a setup call failed.

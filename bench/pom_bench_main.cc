@@ -235,6 +235,7 @@ int E2e(int argc, char** argv) {
   std::printf("ack latency us: p50=%.0f p99=%.0f p99.9=%.0f\n", r->ack_p50_us, r->ack_p99_us, r->ack_p999_us);
   std::printf("verified latency us: p50=%.0f p99=%.0f p99.9=%.0f\n", r->verified_p50_us, r->verified_p99_us,
               r->verified_p999_us);
+  std::printf("verifier lag events: p50=%.0f max=%.0f\n", r->lag_p50_events, r->lag_max_events);
   if (flags.Has("json")) {
     std::printf("{\"events\":%llu,\"clients\":%u,\"events_per_second\":%.1f,\"ack_us\":{\"p50\":%.0f,\"p99\":%.0f,"
                 "\"p999\":%.0f},\"verified_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f}}\n",

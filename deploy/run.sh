@@ -36,7 +36,7 @@ fi
 
 pids=()
 stop() {
-  trap - INT TERM
+  trap '' INT TERM  # a second Ctrl-C must not cut the clean stop short
   echo
   echo "run.sh: stopping pom-matcher and pom-verifier"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done

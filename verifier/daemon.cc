@@ -27,6 +27,9 @@ namespace pom::verify {
 namespace {
 
 constexpr size_t kAuthorizationsPerMessage = 1;  // the feed is a stream of single authorizations
+// The verified head reaches disk at most this long after it was verified (one synced write per
+// interval, however many proofs): a crash re-fetches and re-verifies at most that much.
+constexpr std::chrono::milliseconds kCommitInterval{20};
 
 std::string CommandBytes(const rules::Command& command) {
   v1::Command wire;
@@ -73,6 +76,7 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
     server_ = std::move(started.server);
     port_ = started.port;
     follower_ = std::thread([this] { Follow(); });
+    committer_ = std::thread([this] { CommitLoop(); });
     return absl::OkStatus();
   }
 
@@ -88,6 +92,8 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
     }
     follow_cv_.notify_all();
     if (follower_.joinable()) follower_.join();
+    if (committer_.joinable()) committer_.join();
+    (void)CommitHead();  // the last verified head
     hub_.Close();
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   }
@@ -275,9 +281,8 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
     const std::vector<char> signature_ok = options_.check_signatures
                                                ? CheckSignaturesParallel(config_, proofs, options_.threads)
                                                : std::vector<char>(proofs.size(), 1);
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     state_ = "following";
-    std::vector<uint64_t> consumed;
     bool rejected = false;
     for (int i = 0; i < batch.proofs_size() && !rejected; ++i) {
       const uint64_t sequence = batch.proofs(i).sequence();
@@ -302,11 +307,53 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
         break;
       }
       ++proofs_verified_;
-      if (verdict.consumed_authorization != 0) consumed.push_back(verdict.consumed_authorization);
+      dirty_ = true;
+      if (verdict.consumed_authorization != 0) consumed_.push_back(verdict.consumed_authorization);
     }
-    POM_RETURN_IF_ERROR(
-        store_->Commit(VerifierHead{verifier_->sequence(), verifier_->root(), verifier_->ledger()}, consumed));
+    lock.unlock();
+    // A rejection persists the last good head at once; otherwise the committer thread does it.
+    if (rejected) POM_RETURN_IF_ERROR(CommitHead());
     return !rejected;
+  }
+
+  // Persists the verified head and the authorizations it consumed, if anything changed since
+  // the last commit. Serialized by commit_mu_; the head is copied under mu_ and written outside
+  // it, so queries and verification do not wait for the sync.
+  absl::Status CommitHead() {
+    std::lock_guard<std::mutex> commit_lock(commit_mu_);
+    VerifierHead head;
+    std::vector<uint64_t> consumed;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!dirty_) return absl::OkStatus();
+      head = VerifierHead{verifier_->sequence(), verifier_->root(), verifier_->ledger()};
+      consumed.swap(consumed_);
+      dirty_ = false;
+    }
+    absl::Status s = store_->Commit(head, consumed);
+    if (!s.ok()) {
+      // Fail-stop: the stored head is the previous one or this one; stop following.
+      std::fprintf(stderr, "pom-verifier: stopped: %s\n", s.ToString().c_str());
+      std::lock_guard<std::mutex> lock(mu_);
+      state_ = "stopped";
+      last_error_ = s.ToString();
+    }
+    return s;
+  }
+
+  // Commits the head every kCommitInterval while there is something to commit.
+  void CommitLoop() {
+    std::unique_lock<std::mutex> lock(follow_mu_);
+    while (!stop_) {
+      follow_cv_.wait_for(lock, kCommitInterval, [this] { return stop_; });
+      lock.unlock();
+      const absl::Status s = CommitHead();
+      lock.lock();
+      if (!s.ok()) {
+        stop_ = true;
+        if (follow_context_ != nullptr) follow_context_->TryCancel();
+      }
+    }
   }
 
   VerifierServiceOptions options_;
@@ -330,7 +377,12 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
   uint64_t reconnects_ = 0;
   std::string last_error_;
 
+  std::vector<uint64_t> consumed_;  // authorizations consumed since the last commit
+  bool dirty_ = false;               // verified proofs since the last commit
+  std::mutex commit_mu_;
+
   std::thread follower_;
+  std::thread committer_;
   std::mutex follow_mu_;
   std::condition_variable follow_cv_;
   grpc::ClientContext* follow_context_ = nullptr;

@@ -1,6 +1,7 @@
 // The pom-verifier daemon (docs/services.md): follows the matcher's proof feed from its stored
 // head, verifies every proof (signatures on worker threads, the root chain serially), commits
-// the head after each received batch, and serves pom.v1.Verifier (head, balances, deposit
+// the head (with the authorizations its deposits consumed) every 20 ms while it advances, and
+// at once on a rejection and at shutdown; and serves pom.v1.Verifier (head, balances, deposit
 // authorizations and their feed, status), grpc.health.v1 and reflection.
 //
 // On a rejected proof it stops following for good (this process), keeps and persists the last

@@ -42,7 +42,7 @@ for _ in $(seq 1 1200); do
 done
 grep -q '^ready$' "$work/run.out" || { echo "run.sh never became ready:"; cat "$work/run.out"; exit 1; }
 grep -q "matcher  gRPC 127.0.0.1:$mport" "$work/run.out"
-grep -q "pom-cli place" "$work/run.out"
+grep -q "pom-cli .*place --key" "$work/run.out"
 
 cli=("$bin/pom-cli" --matcher "127.0.0.1:$mport" --verifier "127.0.0.1:$vport")
 keys="$work/var/dev"
@@ -67,7 +67,7 @@ done
 echo "$head"
 [[ "$in_sync" == yes ]]
 
-kill -INT "$runsh_pid"
+kill -INT -- "-$runsh_pid"  # the whole process group, as Ctrl-C in a terminal does
 status=0
 wait "$runsh_pid" || status=$?
 runsh_pid=""
