@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "proto/codec.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "proto/feed_writer.h"
 #include "proto/pom.grpc.pb.h"
 #include "proto/rpc.h"
@@ -67,6 +68,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
     }
     server_ = std::move(started->server);
     port_ = started->port;
+    health_ = server_->GetHealthCheckService();
     if (!options_.verifier.empty()) follower_ = std::thread([this] { FollowAuthorizations(); });
     return absl::OkStatus();
   }
@@ -75,8 +77,10 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
 
   void Shutdown() {
     if (shut_down_.exchange(true)) return;
-    // The follower first (it feeds the queue), then the streams, then the server: calls still
-    // in the queue are answered by the engine thread, which stops last.
+    // 1. The follower (it feeds the queue). 2. The engine: new calls get UNAVAILABLE, every
+    // queued one is answered, then the thread stops. 3. The proof streams end with UNAVAILABLE.
+    // 4. The server, at once: nothing of ours is in flight any more, and waiting would only wait
+    // for idle client connections to notice the GOAWAY.
     {
       std::lock_guard<std::mutex> lock(follower_mu_);
       stop_follower_ = true;
@@ -84,9 +88,12 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
     }
     follower_cv_.notify_all();
     if (follower_.joinable()) follower_.join();
-    hub_.Close();
-    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     StopEngine();
+    hub_.Close();
+    rpc::AwaitNoSubscribers(hub_, std::chrono::seconds(2));
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+    std::fprintf(stderr, "pom-matcher: stopped at sequence %llu\n",
+                 static_cast<unsigned long long>(head_sequence_.load()));
   }
 
   // ---- pom.v1.Matcher ----
@@ -380,6 +387,11 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
           std::lock_guard<std::mutex> lock(published_mu_);
           halt_reason_ = results.status().ToString();
         }
+        // Health turns NOT_SERVING: the matcher answers queries but sequences nothing more.
+        if (grpc::HealthCheckServiceInterface* health = health_.load()) {
+          health->SetServingStatus("pom.v1.Matcher", false);
+          health->SetServingStatus(false);
+        }
         SubmitResult failed;
         failed.status = absl::UnavailableError(absl::StrCat("the matcher halted: ", results.status().message()));
         for (CommandTask& t : batch) t.done(failed);
@@ -423,6 +435,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
     uint64_t next = 1;
     while (true) {
       grpc::ClientContext context;
+      context.set_wait_for_ready(true);  // follow a verifier that comes up within a second
       {
         std::lock_guard<std::mutex> lock(follower_mu_);
         if (stop_follower_) return;
@@ -475,6 +488,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
   std::string operator_key_;
   rpc::FeedHub hub_;
   std::unique_ptr<grpc::Server> server_;
+  std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
   int port_ = 0;
   std::atomic<bool> shut_down_{false};
 

@@ -10,6 +10,7 @@
 // `fetch` runs under that mutex (one call at a time per writer) on gRPC or hub threads.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -104,6 +105,14 @@ class FeedHub {
   absl::flat_hash_set<Listener*> listeners_;
   std::thread thread_;
 };
+
+// Waits until every stream of `hub` has ended (after Close), or `timeout`.
+inline void AwaitNoSubscribers(const FeedHub& hub, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (hub.subscribers() > 0 && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 // Deletes itself when gRPC is done with it. `fetch` fills the next message from the writer's
 // position and returns true, or false when there is nothing new yet; an error ends the stream

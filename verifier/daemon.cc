@@ -82,6 +82,10 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
 
   int port() const { return port_; }
   uint64_t resumed_from() const { return resumed_from_; }
+  uint64_t VerifiedSequence() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return verifier_->sequence();
+  }
 
   void Shutdown() {
     if (shut_down_.exchange(true)) return;
@@ -94,8 +98,13 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
     if (follower_.joinable()) follower_.join();
     if (committer_.joinable()) committer_.join();
     (void)CommitHead();  // the last verified head
+    // The streams end with UNAVAILABLE; then the server stops at once (every unary call here
+    // answers inline, and waiting would only wait for idle clients to notice the GOAWAY).
     hub_.Close();
-    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    rpc::AwaitNoSubscribers(hub_, std::chrono::seconds(2));
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+    std::fprintf(stderr, "pom-verifier: stopped at sequence %llu\n",
+                 static_cast<unsigned long long>(VerifiedSequence()));
   }
 
   // ---- pom.v1.Verifier ----
@@ -221,6 +230,9 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
     rpc::Backoff backoff;
     while (true) {
       grpc::ClientContext context;
+      // Wait for the channel to connect (gRPC retries it every <= 1 s) instead of failing fast,
+      // so a matcher that comes up is followed within a second.
+      context.set_wait_for_ready(true);
       v1::SubscribeProofsRequest request;
       {
         std::lock_guard<std::mutex> lock(follow_mu_);

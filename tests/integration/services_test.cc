@@ -154,7 +154,7 @@ class ServicesTest : public ::testing::Test {
     return {*m, head.ok() ? *head : v1::Head()};
   }
 
-  static constexpr uint8_t kUsers = 8;
+  static constexpr uint8_t kUsers = 9;
   std::string dir_;
   int matcher_port_ = 0;
   int verifier_port_ = 0;
@@ -244,11 +244,13 @@ TEST_F(ServicesTest, DepositsTradesCancelAndWithdrawalsEndWithTheChainBalancesTh
   EXPECT_EQ(status->state(), "following");
   EXPECT_EQ(status->authorizations_outstanding(), 0u);
 
-  // Both stop cleanly on SIGTERM.
+  // Both stop cleanly and promptly on SIGTERM (an idle client connection does not hold them).
+  const auto stopping = std::chrono::steady_clock::now();
   matcher_->Signal(SIGTERM);
   verifier_->Signal(SIGTERM);
   EXPECT_EQ(matcher_->Wait(), 0) << matcher_->errors();
   EXPECT_EQ(verifier_->Wait(), 0) << verifier_->errors();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopping, seconds(3));
 }
 
 // Signed random orders from several threads (each owns some users, so a user's nonces go in
@@ -314,7 +316,10 @@ TEST_F(ServicesTest, KillingTheVerifierThenTheMatcherMidStreamResumesWithNoGapNo
   StartVerifier();
   StartMatcher();
   CreateMarket(500, 1000);
-  for (const KeyPair& u : users_) {
+  // Users 0-7 trade; user 8 only deposits, around the matcher's crash.
+  const std::vector<KeyPair> traders(users_.begin(), users_.begin() + 8);
+  const KeyPair& depositor = users_[8];
+  for (const KeyPair& u : traders) {
     Deposit(u, kBase, "100000");
     Deposit(u, kQuote, "100000");
   }
@@ -325,7 +330,7 @@ TEST_F(ServicesTest, KillingTheVerifierThenTheMatcherMidStreamResumesWithNoGapNo
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       client::Client own(matcher_address(), verifier_address(), milliseconds(3000));
-      SubmitStream(own, users_, static_cast<size_t>(t), kThreads, kPerThread, 1000 + t, stream);
+      SubmitStream(own, traders, static_cast<size_t>(t), kThreads, kPerThread, 1000 + t, stream);
     });
   }
   auto wait_answered = [&](uint64_t n) {
@@ -334,35 +339,58 @@ TEST_F(ServicesTest, KillingTheVerifierThenTheMatcherMidStreamResumesWithNoGapNo
       std::this_thread::sleep_for(milliseconds(10));
     }
   };
-  // The verifier dies mid-stream and comes back.
+  // The verifier dies mid-stream (while it follows) and comes back.
   wait_answered(600);
-  const uint64_t verifier_was_at = client_->VerifierHead().ok() ? client_->VerifierHead()->sequence() : 0;
+  ASSERT_TRUE(client_->WaitVerified(1 + 2 * traders.size() + 100, seconds(60)).ok());
+  absl::StatusOr<v1::Head> before_kill = client_->VerifierHead();
+  ASSERT_TRUE(before_kill.ok()) << before_kill.status();
+  const uint64_t verifier_was_at = before_kill->sequence();
   verifier_->Signal(SIGKILL);
   verifier_->Wait();
   std::this_thread::sleep_for(milliseconds(300));
   StartVerifier();
-  EXPECT_GT(verifier_was_at, 0u);
-  // Then the matcher.
+  EXPECT_GT(verifier_was_at, 0u) << verifier_->errors();
+  // Then the matcher, with deposits authorized just before it dies and while it is down: each
+  // must be sequenced exactly once (the restarted matcher re-reads outstanding authorizations).
   wait_answered(1600);
+  std::vector<uint64_t> deposit_nonces;
+  for (const char* amount : {"1", "2"}) {
+    const rules::Command d = Signed(depositor, rules::Deposit{kBase, Dec(amount)});
+    ASSERT_TRUE(client_->Authorize(d).ok());
+    deposit_nonces.push_back(d.nonce);
+  }
   matcher_->Signal(SIGKILL);
   matcher_->Wait();
+  const rules::Command while_down = Signed(depositor, rules::Deposit{kBase, Dec("4")});
+  ASSERT_TRUE(client_->Authorize(while_down).ok());
+  deposit_nonces.push_back(while_down.nonce);
   std::this_thread::sleep_for(milliseconds(300));
   StartMatcher();
   for (std::thread& t : threads) t.join();
   ASSERT_FALSE(stream.failed) << stream.failure;
   EXPECT_EQ(stream.answered, kThreads * kPerThread);
   EXPECT_GT(stream.retries, 0u) << "the matcher's death must have been seen by the submitters";
+  ASSERT_TRUE(client_->WaitSequenced(depositor.public_key, deposit_nonces.back(), seconds(60)).ok());
 
   const auto [matcher, head] = Settled();
-  // Every answered command has its own sequence, and the sequences have no gap: the events are
-  // the market, the deposits, and the stream.
-  const uint64_t setup = 1 + 2 * users_.size();
-  EXPECT_EQ(matcher.sequence(), setup + stream.answered);
+  // Every answered command has its own sequence, and the sequences have no gap: after the
+  // market and the traders' deposits come the stream and the depositor's three deposits.
+  const uint64_t first = 1 + 2 * traders.size() + 1;
+  EXPECT_EQ(matcher.sequence(), first - 1 + stream.answered + deposit_nonces.size());
   ASSERT_EQ(stream.sequenced.size(), stream.answered.load());
-  EXPECT_EQ(stream.sequenced.begin()->first, setup + 1);
-  EXPECT_EQ(stream.sequenced.rbegin()->first, matcher.sequence());
+  EXPECT_GE(stream.sequenced.begin()->first, first);
+  EXPECT_LE(stream.sequenced.rbegin()->first, matcher.sequence());
   EXPECT_EQ(head.sequence(), matcher.sequence());
   EXPECT_EQ(head.root(), matcher.root());
+  // The depositor's three deposits, each once: 1 + 2 + 4, and nothing left reserved.
+  absl::StatusOr<v1::GetAccountResponse> deposited = client_->GetAccount(depositor.public_key, {1});
+  ASSERT_TRUE(deposited.ok()) << deposited.status();
+  EXPECT_EQ(FormatDecimal(Raw(deposited->balances(0).available())), "7");
+  EXPECT_EQ(deposited->nonce(), deposit_nonces.back());
+  absl::StatusOr<v1::GetBalanceResponse> chain = client_->ChainBalance(depositor.public_key, kBase);
+  ASSERT_TRUE(chain.ok());
+  EXPECT_EQ(FormatDecimal(Raw(chain->chain())), "999993");
+  EXPECT_EQ(Raw(chain->reserved()), 0u);
   const std::string verifier_log = verifier_->output();
   EXPECT_NE(verifier_log.find("resumed_from="), std::string::npos);
   EXPECT_EQ(verifier_log.find("resumed_from=0\n"), std::string::npos) << "the restarted verifier resumes its head";
