@@ -12,6 +12,8 @@ packages=(
   libsodium-dev
   # tests and benchmarks
   zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
+  # the WebSocket client tests (Debian's /usr/bin/python3)
+  python3-websockets python3-nacl
 )
 # Fuzzers (tests/fuzz) build with clang-14's libFuzzer; pass --fuzz to install it.
 if [[ "${1:-}" == "--fuzz" ]]; then

@@ -51,6 +51,11 @@ absl::StatusOr<std::pair<uint64_t, Bytes32>> ParseTreeMeta(std::string_view byte
   return out;
 }
 
+uint64_t ClientOrderIdOf(const rules::Command& command) {
+  const auto* place = std::get_if<rules::PlaceOrder>(&command.body);
+  return place == nullptr ? 0 : place->client_order_id;
+}
+
 std::string SerializeCommand(const rules::Command& command) {
   v1::Command wire;
   codec::ToProto(command, &wire);
@@ -243,6 +248,24 @@ absl::Status DurableMatcher::Halt(absl::Status reason) {
   return halted_;
 }
 
+absl::StatusOr<std::optional<uint64_t>> DurableMatcher::FindClientOrder(
+    const rules::AccountId& signer, uint64_t client_order_id, std::span<const JournalRecord> pending) {
+  for (const JournalRecord& r : pending) {  // this batch, not yet journaled
+    if (r.client_order_id == client_order_id && r.signer == signer) return r.sequence;
+  }
+  POM_ASSIGN_OR_RETURN(std::optional<uint64_t> seq, store_->FindClientOrder(signer, client_order_id));
+  if (!seq.has_value()) return std::nullopt;
+  // The entry may belong to a torn record that recovery dropped (and the sequence was reused):
+  // it counts only if the journal holds this account's order with this id there.
+  POM_ASSIGN_OR_RETURN(std::optional<std::string> journaled, store_->ReadJournal(*seq));
+  if (!journaled.has_value()) return std::nullopt;
+  v1::Command wire;
+  if (!wire.ParseFromString(*journaled)) return absl::DataLossError(absl::StrCat("journal record ", *seq, " does not parse"));
+  absl::StatusOr<rules::Command> command = codec::FromProto(wire);
+  if (!command.ok() || command->signer != signer || ClientOrderIdOf(*command) != client_order_id) return std::nullopt;
+  return seq;
+}
+
 absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
     std::span<const rules::Command> commands) {
   if (!halted_.ok()) return halted_;
@@ -267,6 +290,24 @@ absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
         }
       }
     }
+    // A client order id is used once per account: an order that reuses one is answered with
+    // the original order's sequence (idempotent placement across reconnects and restarts).
+    const uint64_t coid = ClientOrderIdOf(command);
+    if (coid != 0) {
+      absl::StatusOr<std::optional<uint64_t>> original = FindClientOrder(command.signer, coid, journal);
+      if (!original.ok()) return Halt(original.status());
+      if (original->has_value()) {
+        // Only its owner learns about the original order: a forged reuse is refused as such.
+        if (!options_.signatures_prechecked && !rules::VerifyCommandSignature(engine_->prover_id(), command)) {
+          result.status = absl::UnauthenticatedError("bad signature");
+          continue;
+        }
+        result.status = absl::AlreadyExistsError(
+            absl::StrCat("client order id ", coid, " was already used, by the order sequenced at ", **original));
+        result.sequence = **original;
+        continue;
+      }
+    }
     absl::StatusOr<rules::EventProof> proof = engine_->Submit(command);
     if (!proof.ok()) {
       if (absl::IsInternal(proof.status())) return Halt(proof.status());
@@ -277,7 +318,7 @@ absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
     result.outcome = proof->outcome;
     result.new_root = proof->new_root;
     journal.push_back(JournalRecord{result.sequence, SerializeCommand(command), command.signer,
-                                    command.nonce});
+                                    command.nonce, coid});
     codec::ToProto(*proof, &wire);
     proofs.emplace_back(result.sequence, wire.SerializeAsString());
   }

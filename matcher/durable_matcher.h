@@ -55,7 +55,9 @@ struct DurableMatcherOptions {
 
 struct SubmitResult {
   // OK: sequenced at `sequence` with `outcome`. AlreadyExists: this exact command was sequenced
-  // before, at `sequence`. Other codes: refused, not sequenced (see Engine::Submit).
+  // before, at `sequence`, or it is an order whose account already used its non-zero client
+  // order id, for the order sequenced at `sequence` (not sequenced again). Other codes:
+  // refused, not sequenced (see Engine::Submit).
   absl::Status status;
   uint64_t sequence = 0;
   rules::Outcome outcome;
@@ -98,6 +100,10 @@ class DurableMatcher {
   absl::Status Recover();
   absl::Status LoadGenesis(codec::Genesis* genesis);
   absl::Status Replay(uint64_t from);
+  // The sequence of `signer`'s order with this client order id: in `pending` (this batch) or in
+  // the journal.
+  absl::StatusOr<std::optional<uint64_t>> FindClientOrder(const rules::AccountId& signer, uint64_t client_order_id,
+                                                          std::span<const JournalRecord> pending);
   absl::Status Halt(absl::Status reason);
   std::string snapshot_dir() const { return options_.data_dir + "/snapshots"; }
 

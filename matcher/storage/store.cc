@@ -35,6 +35,14 @@ std::string DedupKey(const PublicKey& signer, uint64_t nonce) {
   return key;
 }
 
+// 41 bytes, so it never collides with a 40-byte (signer, nonce) key in the same family.
+std::string ClientOrderKey(const PublicKey& signer, uint64_t client_order_id) {
+  std::string key = "c";
+  key.append(reinterpret_cast<const char*>(signer.bytes.data()), signer.bytes.size());
+  key.append(SequenceKey(client_order_id));
+  return key;
+}
+
 std::string U64Payload(uint64_t v) {
   ByteWriter w;
   w.U64(v);
@@ -120,6 +128,10 @@ absl::Status Store::AppendJournal(std::span<const JournalRecord> records) {
     batch.Put(journal_, key, SealRecord(key, r.command));
     const std::string dedup = DedupKey(r.signer, r.nonce);
     batch.Put(dedup_, dedup, SealRecord(dedup, U64Payload(r.sequence)));
+    if (r.client_order_id != 0) {
+      const std::string coid = ClientOrderKey(r.signer, r.client_order_id);
+      batch.Put(dedup_, coid, SealRecord(coid, U64Payload(r.sequence)));
+    }
   }
   return Write(&batch, /*sync=*/false);
 }
@@ -175,6 +187,13 @@ absl::StatusOr<std::optional<std::string>> Store::ReadJournal(uint64_t sequence)
 absl::StatusOr<std::optional<uint64_t>> Store::FindSequenced(const PublicKey& signer, uint64_t nonce) {
   POM_ASSIGN_OR_RETURN(std::optional<std::string> payload,
                        GetSealed(dedup_, DedupKey(signer, nonce), "duplicate index record"));
+  if (!payload) return std::nullopt;
+  return U64FromPayload(*payload);
+}
+
+absl::StatusOr<std::optional<uint64_t>> Store::FindClientOrder(const PublicKey& signer, uint64_t client_order_id) {
+  POM_ASSIGN_OR_RETURN(std::optional<std::string> payload,
+                       GetSealed(dedup_, ClientOrderKey(signer, client_order_id), "client order id index record"));
   if (!payload) return std::nullopt;
   return U64FromPayload(*payload);
 }

@@ -43,6 +43,7 @@ struct JournalRecord {
   std::string command;  // a serialized pom.v1.Command
   PublicKey signer;     // with nonce: the duplicate index key
   uint64_t nonce = 0;
+  uint64_t client_order_id = 0;  // a PlaceOrder's, indexed with the signer when non-zero
 };
 
 struct JournalScan {
@@ -74,6 +75,9 @@ class Store {
   absl::StatusOr<std::optional<std::string>> ReadJournal(uint64_t sequence);
   // The sequence at which (signer, nonce) was journaled, if it was.
   absl::StatusOr<std::optional<uint64_t>> FindSequenced(const PublicKey& signer, uint64_t nonce);
+  // The sequence of the order `signer` placed with `client_order_id`, if one was journaled.
+  // (An entry can outlive a torn journal record it was written with; callers check the record.)
+  absl::StatusOr<std::optional<uint64_t>> FindClientOrder(const PublicKey& signer, uint64_t client_order_id);
 
   // ---- Proofs ----
   // Stores serialized pom.v1.Proof messages (not synced: the journal can rebuild them).

@@ -104,6 +104,64 @@ TEST(DurableMatcher, ResubmittedCommandIsRecognizedAndAForgedOneIsRefused) {
   EXPECT_EQ((*m)->sequence(), 500u);
 }
 
+// A client order id is used once per account: a new order (new nonce, new signature) that
+// reuses one gets the original order's sequence and is not sequenced, also after a restart;
+// another account may use the same id; a forged reuse is refused as unsigned.
+TEST(DurableMatcher, AClientOrderIdIsUsedOncePerAccountAcrossRestarts) {
+  TempDir dir;
+  const workload::Workload w = testing::WriteWorkload(dir / "cmds", 15, 300);
+  IngestOptions o = Options(dir);
+  ASSERT_TRUE(Ingest(o).ok());
+  const KeyPair alice = workload::UserKey(15, 0), bob = workload::UserKey(15, 1);
+  const Bytes32 prover = workload::ProverId(15);
+  auto order = [&](const KeyPair& key, uint64_t nonce, uint64_t coid) {
+    rules::Command c;
+    c.signer = key.public_key;
+    c.nonce = nonce;
+    const auto* create = std::get_if<rules::CreateMarket>(&w.commands[0].body);
+    EXPECT_NE(create, nullptr);
+    rules::PlaceOrder p;
+    p.market = create->market;
+    p.side = rules::Side::kBuy;
+    p.type = rules::OrderType::kMarket;
+    p.time_in_force = rules::TimeInForce::kIoc;
+    p.amount = Amount::FromRaw(static_cast<u128>(1) << 70);
+    p.client_order_id = coid;
+    c.body = p;
+    rules::SignCommand(prover, key.secret_key, c);
+    return c;
+  };
+  constexpr uint64_t kNonce = uint64_t{1} << 60;  // above every generated nonce
+  uint64_t first = 0;
+  {
+    absl::StatusOr<std::unique_ptr<DurableMatcher>> m = Reopen(o);
+    ASSERT_TRUE(m.ok()) << m.status();
+    // Two orders with the same id in one batch: the second is the first's duplicate.
+    std::vector<rules::Command> batch = {order(alice, kNonce, 777), order(alice, kNonce + 1, 777)};
+    absl::StatusOr<std::vector<SubmitResult>> r = (*m)->SubmitBatch(batch);
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE((*r)[0].status.ok()) << (*r)[0].status;
+    first = (*r)[0].sequence;
+    EXPECT_TRUE(absl::IsAlreadyExists((*r)[1].status)) << (*r)[1].status;
+    EXPECT_EQ((*r)[1].sequence, first);
+    EXPECT_EQ((*m)->sequence(), first);
+  }
+  absl::StatusOr<std::unique_ptr<DurableMatcher>> m = Reopen(o);
+  ASSERT_TRUE(m.ok()) << m.status();
+  rules::Command forged = order(alice, kNonce + 3, 777);
+  forged.signature.bytes[5] ^= 1;
+  std::vector<rules::Command> batch = {order(alice, kNonce + 2, 777), order(bob, kNonce, 777), forged,
+                                       order(alice, kNonce + 4, 778)};
+  absl::StatusOr<std::vector<SubmitResult>> r = (*m)->SubmitBatch(batch);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(absl::IsAlreadyExists((*r)[0].status)) << (*r)[0].status;
+  EXPECT_EQ((*r)[0].sequence, first);
+  EXPECT_TRUE((*r)[1].status.ok()) << (*r)[1].status;
+  EXPECT_TRUE(absl::IsUnauthenticated((*r)[2].status)) << (*r)[2].status;
+  EXPECT_TRUE((*r)[3].status.ok()) << (*r)[3].status;
+  EXPECT_EQ((*m)->sequence(), first + 2);
+}
+
 TEST(DurableMatcher, CorruptJournalRecordInTheMiddleRefusesToStartNamingTheSequence) {
   TempDir dir;
   testing::WriteWorkload(dir / "cmds", 14, 800);
