@@ -75,7 +75,7 @@ absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
                              dir + "/verifier", "--listen", vaddr, "--matcher", maddr},
                             dir + "/verifier.out");
   testing::Process matcher({o.bin_dir + "/pom-matcher", "serve", "--genesis", dir + "/genesis.json", "--data",
-                            dir + "/matcher", "--listen", maddr, "--verifier", vaddr},
+                            dir + "/matcher", "--listen", maddr, "--verifier", vaddr, "--ws-listen", "127.0.0.1:0"},
                            dir + "/matcher.out");
   if (!verifier.WaitForOutput("listening", std::chrono::seconds(30)) ||
       !matcher.WaitForOutput("listening", std::chrono::seconds(30))) {

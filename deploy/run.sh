@@ -10,12 +10,14 @@
 #   POM_VAR=DIR             state directory (default ./var)
 #   POM_MATCHER_PORT=N      matcher gRPC port (default 50051)
 #   POM_VERIFIER_PORT=N     verifier gRPC port (default 50052)
+#   POM_WS_PORT=N           matcher WebSocket port (default 8080)
 #   POM_BIN_DIR=DIR         use these binaries instead of installing and building (tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 var="${POM_VAR:-./var}"
 matcher_port="${POM_MATCHER_PORT:-50051}"
 verifier_port="${POM_VERIFIER_PORT:-50052}"
+ws_port="${POM_WS_PORT:-8080}"
 
 if [[ -z "${POM_BIN_DIR:-}" ]]; then
   deploy/deps.sh
@@ -51,7 +53,8 @@ trap stop INT TERM
   --listen "127.0.0.1:$verifier_port" --matcher "127.0.0.1:$matcher_port" >"$var/verifier.log" 2>&1 &
 pids+=($!)
 "$bin/pom-matcher" serve --genesis "$var/dev/genesis.json" --data "$var/matcher" \
-  --listen "127.0.0.1:$matcher_port" --verifier "127.0.0.1:$verifier_port" >"$var/matcher.log" 2>&1 &
+  --listen "127.0.0.1:$matcher_port" --verifier "127.0.0.1:$verifier_port" \
+  --ws-listen "127.0.0.1:$ws_port" >"$var/matcher.log" 2>&1 &
 pids+=($!)
 
 wait_for() {  # file text
@@ -91,6 +94,7 @@ cat <<EOF
 pom is running (state in $var; logs $var/matcher.log, $var/verifier.log)
   matcher  gRPC 127.0.0.1:$matcher_port   (pom.v1.Matcher, grpc.health.v1, reflection)
   verifier gRPC 127.0.0.1:$verifier_port   (pom.v1.Verifier, grpc.health.v1, reflection)
+  traders  WebSocket ws://127.0.0.1:$ws_port   (JSON; docs/websocket-api.md)
   demo market 1/2 (base currency 1, quote currency 2); demo keys in $var/dev (user1.key .. user3.key)
 Try, in another terminal:
   $ex place --key $var/dev/user1.key --market 1/2 --side sell --price 100 --amount 2

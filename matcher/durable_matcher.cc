@@ -321,6 +321,7 @@ absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
                                     command.nonce, coid});
     codec::ToProto(*proof, &wire);
     proofs.emplace_back(result.sequence, wire.SerializeAsString());
+    if (options_.keep_proofs) result.proof = std::make_shared<const rules::EventProof>(*std::move(proof));
   }
   if (journal.empty()) return results;
   KillPoint("after-apply");

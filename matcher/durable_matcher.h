@@ -51,6 +51,9 @@ struct DurableMatcherOptions {
   // The caller verified every command's signature before SubmitBatch (the daemon does, on its
   // gRPC threads in parallel), so the engine thread does not verify them again.
   bool signatures_prechecked = false;
+  // Each OK SubmitResult carries its event's proof (the WebSocket gateway derives its market
+  // data from them).
+  bool keep_proofs = false;
 };
 
 struct SubmitResult {
@@ -62,6 +65,7 @@ struct SubmitResult {
   uint64_t sequence = 0;
   rules::Outcome outcome;
   Bytes32 new_root;  // OK results: the root after this event
+  std::shared_ptr<const rules::EventProof> proof;  // OK results with keep_proofs
 };
 
 struct RecoveryReport {

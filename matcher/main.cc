@@ -8,6 +8,7 @@
 //   pom-matcher serve [--data DIR] [--genesis FILE] [--listen HOST:PORT] [--verifier HOST:PORT]
 //                     [--snapshot-interval N] [--proof-retention N] [--tree memory|rocksdb]
 //                     [--max-batch N] [--queue-limit N] [--test-corrupt-proof-at SEQ]
+//                     [--ws-listen HOST:PORT | --no-ws]   (WebSocket gateway, default 127.0.0.1:8080)
 //   pom-matcher demo
 #include <algorithm>
 #include <cstdio>
@@ -36,7 +37,7 @@ int Usage() {
                "       pom-matcher serve [--data DIR] [--genesis FILE] [--listen HOST:PORT]\n"
                "                         [--verifier HOST:PORT] [--snapshot-interval N] [--proof-retention N]\n"
                "                         [--tree memory|rocksdb] [--max-batch N] [--queue-limit N]\n"
-               "                         [--test-corrupt-proof-at SEQ]\n"
+               "                         [--test-corrupt-proof-at SEQ] [--ws-listen HOST:PORT | --no-ws]\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -163,8 +164,8 @@ int RunProofs(int argc, char** argv) {
 int RunServe(int argc, char** argv) {
   pom::rpc::BlockTerminationSignals();  // before any thread starts: only sigwait sees them
   pom::Flags flags({"data", "genesis", "listen", "verifier", "snapshot-interval", "proof-retention", "tree",
-                    "max-batch", "queue-limit", "test-corrupt-proof-at"},
-                   {});
+                    "max-batch", "queue-limit", "test-corrupt-proof-at", "ws-listen"},
+                   {"no-ws"});
   if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
   pom::matcher::DurableMatcherOptions o;
   o.data_dir = flags.GetOr("data", kDefaultData);
@@ -191,6 +192,7 @@ int RunServe(int argc, char** argv) {
     return Fail(absl::InvalidArgumentError("--tree must be memory or rocksdb"));
   }
   o.signatures_prechecked = true;  // MatcherServer checks them on its gRPC threads
+  o.keep_proofs = !flags.Has("no-ws");  // the WebSocket gateway publishes from them
   absl::StatusOr<std::unique_ptr<pom::matcher::DurableMatcher>> matcher = pom::matcher::DurableMatcher::Open(o);
   if (!matcher.ok()) return Fail(matcher.status());
   PrintRecovery((*matcher)->recovery());
@@ -200,9 +202,11 @@ int RunServe(int argc, char** argv) {
   so.max_batch = static_cast<size_t>(std::clamp<uint64_t>(*max_batch, 1, 1 << 16));
   so.queue_limit = static_cast<size_t>(std::max<uint64_t>(*queue_limit, 1));
   so.corrupt_proof_at = *corrupt;
+  if (!flags.Has("no-ws")) so.ws_listen = flags.GetOr("ws-listen", "127.0.0.1:8080");
   absl::StatusOr<std::unique_ptr<pom::matcher::MatcherServer>> server =
       pom::matcher::MatcherServer::Start(*std::move(matcher), so);
   if (!server.ok()) return Fail(server.status());
+  if ((*server)->ws_port() != 0) std::printf("websocket port=%d\n", (*server)->ws_port());
   std::printf("listening port=%d\n", (*server)->port());
   std::fflush(stdout);
   const int signal = pom::rpc::WaitForTerminationSignal();

@@ -48,7 +48,7 @@ void FillLeaf(const rules::RawKey& key, const Bytes32& value, std::span<const ui
 
 }  // namespace
 
-class MatcherServer::Impl final : public v1::Matcher::CallbackService {
+class MatcherServer::Impl final : public v1::Matcher::CallbackService, public gateway::GatewayBackend {
  public:
   Impl(std::unique_ptr<DurableMatcher> matcher, MatcherServiceOptions options)
       : options_(std::move(options)), matcher_(std::move(matcher)) {
@@ -59,6 +59,12 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
   }
 
   absl::Status Start() {
+    if (!options_.ws_listen.empty()) {
+      // Before the engine thread: the gateway loads the books from the state as it is now.
+      gateway::GatewayOptions go = options_.gateway;
+      go.listen = options_.ws_listen;
+      POM_ASSIGN_OR_RETURN(gateway_, gateway::Gateway::Start(go, this, *matcher_));
+    }
     engine_thread_ = std::thread([this] { EngineLoop(); });
     absl::StatusOr<rpc::StartedServer> started =
         rpc::StartServer(options_.listen, {this}, {"pom.v1.Matcher"});
@@ -74,6 +80,27 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
   }
 
   int port() const { return port_; }
+  int ws_port() const { return gateway_ ? gateway_->port() : 0; }
+
+  // ---- gateway::GatewayBackend ----
+  const Bytes32& prover_id() const override { return prover_id_bytes_; }
+  void Submit(rules::Command command, std::function<void(const SubmitResult&)> done) override {
+    std::function<void(const SubmitResult&)> answer = done;
+    if (absl::Status s = Enqueue(CommandTask{std::move(command), false, std::move(done)}); !s.ok()) {
+      SubmitResult refused;
+      refused.status = s;
+      answer(refused);
+    }
+  }
+  void Query(std::function<void(DurableMatcher&)> query, std::function<void()> unavailable) override {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (engine_stopping_) {
+      unavailable();
+      return;
+    }
+    queue_.push_back(QueryTask(std::move(query)));
+    queue_cv_.notify_one();
+  }
 
   void Shutdown() {
     if (shut_down_.exchange(true)) return;
@@ -88,7 +115,9 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
     }
     follower_cv_.notify_all();
     if (follower_.joinable()) follower_.join();
+    if (gateway_) gateway_->Stop();  // WebSockets close with 1001
     StopEngine();
+    gateway_.reset();  // after the engine: its callbacks post to the gateway
     hub_.Close();
     rpc::AwaitNoSubscribers(hub_, std::chrono::seconds(2));
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
@@ -397,13 +426,16 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
         for (CommandTask& t : batch) t.done(failed);
         continue;
       }
+      std::vector<std::shared_ptr<const rules::EventProof>> events;
       for (size_t i = 0; i < batch.size(); ++i) {
         SubmitResult& r = (*results)[i];
         if (absl::IsAlreadyExists(r.status)) FillDuplicate(r);
+        if (r.proof) events.push_back(std::move(r.proof));
         batch[i].done(r);
       }
       Publish();
       hub_.Notify();
+      if (gateway_ && !events.empty()) gateway_->Publish(std::move(events));
     }
   }
 
@@ -488,6 +520,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService {
   std::string operator_key_;
   rpc::FeedHub hub_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<gateway::Gateway> gateway_;
   std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
   int port_ = 0;
   std::atomic<bool> shut_down_{false};
@@ -530,6 +563,7 @@ absl::StatusOr<std::unique_ptr<MatcherServer>> MatcherServer::Start(std::unique_
 }
 
 int MatcherServer::port() const { return impl_->port(); }
+int MatcherServer::ws_port() const { return impl_->ws_port(); }
 
 void MatcherServer::Shutdown() {
   if (impl_) impl_->Shutdown();

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "matcher/durable_matcher.h"
+#include "matcher/gateway/ws_gateway.h"
 
 namespace pom::matcher {
 
@@ -32,6 +33,10 @@ struct MatcherServiceOptions {
   // Test only: the proof feed serves the proof of this sequence with its new root altered
   // (the stored proof is untouched). 0: off.
   uint64_t corrupt_proof_at = 0;
+  // The trader WebSocket gateway (docs/websocket-api.md); empty listen address: none. The
+  // matcher must be opened with keep_proofs.
+  std::string ws_listen;
+  gateway::GatewayOptions gateway;
 };
 
 class MatcherServer {
@@ -44,6 +49,7 @@ class MatcherServer {
   ~MatcherServer();
 
   int port() const;
+  int ws_port() const;  // 0 without a gateway
   // Stops taking new calls, ends proof streams with UNAVAILABLE, answers every queued command,
   // stops the threads. Idempotent; the destructor calls it.
   void Shutdown();

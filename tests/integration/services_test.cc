@@ -94,7 +94,8 @@ class ServicesTest : public ::testing::Test {
   void StartMatcher(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {testing::BinDir() + "/pom-matcher", "serve", "--data", dir_ + "/matcher",
                                      "--genesis", dir_ + "/genesis.json", "--listen", matcher_address(),
-                                     "--verifier", verifier_address(), "--snapshot-interval", "500"};
+                                     "--verifier", verifier_address(), "--snapshot-interval", "500",
+                                     "--ws-listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     matcher_ = std::make_unique<Process>(args, absl::StrCat(dir_, "/matcher-", ++matcher_runs_, ".out"));
     ASSERT_TRUE(matcher_->WaitForOutput("listening port=", seconds(30))) << matcher_->errors();
