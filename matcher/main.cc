@@ -9,6 +9,8 @@
 //                     [--snapshot-interval N] [--proof-retention N] [--tree memory|rocksdb]
 //                     [--max-batch N] [--queue-limit N] [--test-corrupt-proof-at SEQ]
 //                     [--ws-listen HOST:PORT | --no-ws]   (WebSocket gateway, default 127.0.0.1:8080)
+//                     [--ws-rate N] [--ws-max-queued N] [--ws-max-subscriptions N]
+//                     [--ws-max-connections-per-address N] [--ws-max-frame-bytes N]
 //   pom-matcher demo
 #include <algorithm>
 #include <cstdio>
@@ -38,6 +40,8 @@ int Usage() {
                "                         [--verifier HOST:PORT] [--snapshot-interval N] [--proof-retention N]\n"
                "                         [--tree memory|rocksdb] [--max-batch N] [--queue-limit N]\n"
                "                         [--test-corrupt-proof-at SEQ] [--ws-listen HOST:PORT | --no-ws]\n"
+               "                         [--ws-rate N] [--ws-max-queued N] [--ws-max-subscriptions N]\n"
+               "                         [--ws-max-connections-per-address N] [--ws-max-frame-bytes N]\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -164,7 +168,8 @@ int RunProofs(int argc, char** argv) {
 int RunServe(int argc, char** argv) {
   pom::rpc::BlockTerminationSignals();  // before any thread starts: only sigwait sees them
   pom::Flags flags({"data", "genesis", "listen", "verifier", "snapshot-interval", "proof-retention", "tree",
-                    "max-batch", "queue-limit", "test-corrupt-proof-at", "ws-listen"},
+                    "max-batch", "queue-limit", "test-corrupt-proof-at", "ws-listen", "ws-rate", "ws-max-queued",
+                    "ws-max-subscriptions", "ws-max-connections-per-address", "ws-max-frame-bytes"},
                    {"no-ws"});
   if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
   pom::matcher::DurableMatcherOptions o;
@@ -203,6 +208,24 @@ int RunServe(int argc, char** argv) {
   so.queue_limit = static_cast<size_t>(std::max<uint64_t>(*queue_limit, 1));
   so.corrupt_proof_at = *corrupt;
   if (!flags.Has("no-ws")) so.ws_listen = flags.GetOr("ws-listen", "127.0.0.1:8080");
+  {
+    pom::gateway::GatewayOptions& g = so.gateway;
+    auto rate = flags.GetU64Or("ws-rate", static_cast<uint64_t>(g.requests_per_second));
+    auto queued = flags.GetU64Or("ws-max-queued", g.max_queued_messages);
+    auto subs = flags.GetU64Or("ws-max-subscriptions", g.max_subscriptions);
+    auto conns = flags.GetU64Or("ws-max-connections-per-address", g.max_connections_per_address);
+    auto frame = flags.GetU64Or("ws-max-frame-bytes", g.max_frame_bytes);
+    for (const absl::Status& s : {rate.status(), queued.status(), subs.status(), conns.status(), frame.status()}) {
+      if (!s.ok()) return Fail(s);
+    }
+    g.requests_per_second = static_cast<double>(std::clamp<uint64_t>(*rate, 1, 1'000'000));
+    g.burst = 2 * g.requests_per_second;
+    g.account_requests_per_second = 2 * g.requests_per_second;
+    g.max_queued_messages = std::clamp<uint64_t>(*queued, 1, 1 << 20);
+    g.max_subscriptions = std::clamp<uint64_t>(*subs, 1, 1 << 16);
+    g.max_connections_per_address = std::clamp<uint64_t>(*conns, 1, 1 << 20);
+    g.max_frame_bytes = std::clamp<uint64_t>(*frame, 256, 16 << 20);
+  }
   absl::StatusOr<std::unique_ptr<pom::matcher::MatcherServer>> server =
       pom::matcher::MatcherServer::Start(*std::move(matcher), so);
   if (!server.ok()) return Fail(server.status());

@@ -255,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Session(tcp::socket socket, Gateway::Impl* gateway)
       : ws_(std::move(socket)), gateway_(gateway) {
     bucket_.tokens = gateway_->options().burst;
+    tolerance_.tokens = gateway_->options().burst;
     beast::error_code ec;
     const tcp::endpoint remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
     address_ = ec ? "unknown" : remote.address().to_string();
@@ -409,7 +410,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<rules::AccountId> account_;
   std::set<std::pair<std::string, std::string>> subscriptions_;  // (channel, market or "")
   Bucket bucket_;
-  int refused_in_a_row_ = 0;
+  Bucket tolerance_;  // refused requests a connection may send before it is closed
 };
 
 // ---- Requests ----
@@ -434,12 +435,13 @@ void Session::Handle(const std::string& text) {
   const bool allowed = bucket_.Take(gateway_->options().requests_per_second, gateway_->options().burst) &&
                        (!account_.has_value() || gateway_->TakeAccountToken(*account_));
   if (!allowed) {
-    if (++refused_in_a_row_ > static_cast<int>(gateway_->options().burst)) {
+    // Each refusal spends tolerance, which comes back at a quarter of the request rate: a client
+    // that keeps sending well past its limit is closed; one slightly over it is only refused.
+    if (!tolerance_.Take(gateway_->options().requests_per_second / 4, gateway_->options().burst)) {
       return Close(websocket::close_code::policy_error, "request flood");
     }
     return Error(id, Failure{kRateLimited, "rate limit exceeded; slow down"});
   }
-  refused_in_a_row_ = 0;
   auto method = request.find("method");
   if (method == request.end() || !method->is_string()) return Error(id, Failure{kBadRequest, "'method' must be a string"});
   json params = json::object();
