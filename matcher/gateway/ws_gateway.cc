@@ -62,6 +62,20 @@ struct Failure {
 };
 
 constexpr char kLogonTag[] = "pom.logon.v1";
+constexpr size_t kMaxCancelAll = 100;
+constexpr int kSendBufferBytes = 64 * 1024;
+
+int ErrorCodeOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument: return kBadParams;
+    case absl::StatusCode::kUnauthenticated: return kBadSignature;
+    case absl::StatusCode::kPermissionDenied: return kNotOperator;
+    case absl::StatusCode::kFailedPrecondition: return kStaleNonce;
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnavailable: return kUnavailable;
+    default: return kInternal;
+  }
+}
 
 std::string Hex(std::span<const uint8_t> b) { return ToHex(b); }
 std::string Dec(u128 v) { return FormatDecimal(v); }
@@ -257,6 +271,9 @@ class Session : public std::enable_shared_from_this<Session> {
     bucket_.tokens = gateway_->options().burst;
     tolerance_.tokens = gateway_->options().burst;
     beast::error_code ec;
+    // A bounded kernel send buffer, so a client that stops reading shows up in our own queue
+    // (and gets a resync) instead of in megabytes of socket buffer.
+    beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(kSendBufferBytes), ec);
     const tcp::endpoint remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
     address_ = ec ? "unknown" : remote.address().to_string();
   }
@@ -331,14 +348,15 @@ class Session : public std::enable_shared_from_this<Session> {
     std::copy(k.public_key.bytes.begin(), k.public_key.bytes.end(), out.begin());
   }
 
-  // Drops this book's queued deltas, tells the client, and sends a fresh snapshot.
+  // Drops everything queued for this book (deltas, and an earlier resync not yet sent), tells
+  // the client, and queues a fresh snapshot; later deltas follow it in order.
   void Resync(rules::MarketId market) {
     DropQueued([&](const Queued& q) { return q.book.has_value() && *q.book == market; });
     queue_.push_back(Queued{json{{"channel", "book"}, {"type", "resync"}, {"market", MarketName(market)},
                                  {"reason", "the connection fell behind; a snapshot follows"}}
                                 .dump(),
-                            std::nullopt});
-    queue_.push_back(Queued{gateway_->BookSnapshot(market), std::nullopt});
+                            market});
+    queue_.push_back(Queued{gateway_->BookSnapshot(market), market});
     if (!writing_) Write();
   }
 
@@ -395,6 +413,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<Failure> Logon(const json& id, const json& params);
   std::optional<Failure> Subscribe(const json& id, const json& params, bool on);
   std::optional<Failure> SignedCommand(const json& id, const std::string& method, const json& params);
+  std::optional<Failure> BuildCommand(const std::string& method, const json& params, rules::Command& command);
+  void SubmitCommands(const json& id, std::vector<rules::Command> commands, bool batch);
+  std::optional<Failure> CancelAll(const json& id, const json& params);
   std::optional<Failure> Balances(const json& id, bool with_proof);
   std::optional<Failure> OrderStatus(const json& id, const json& params);
 
@@ -466,11 +487,13 @@ std::optional<Failure> Session::Dispatch(const json& id, const std::string& meth
   }
   if (method == "subscribe") return Subscribe(id, params, true);
   if (method == "unsubscribe") return Subscribe(id, params, false);
-  const bool is_private = method == "place" || method == "cancel" || method == "amend" || method == "balances" ||
+  const bool is_private = method == "place" || method == "cancel" || method == "amend" || method == "cancel_all" ||
+                          method == "balances" ||
                           method == "open_orders" || method == "order_status" || method == "account_proof";
   if (!is_private) return Failure{kUnknownMethod, absl::StrCat("unknown method '", method.substr(0, 64), "'")};
   if (!account_.has_value()) return Failure{kNotLoggedOn, "log on first (method 'logon')"};
   if (method == "place" || method == "cancel" || method == "amend") return SignedCommand(id, method, params);
+  if (method == "cancel_all") return CancelAll(id, params);
   if (method == "balances") return Balances(id, false);
   if (method == "account_proof") return Balances(id, true);
   if (method == "order_status") return OrderStatus(id, params);
@@ -537,8 +560,7 @@ std::optional<Failure> Session::Subscribe(const json& id, const json& params, bo
   return std::nullopt;
 }
 
-std::optional<Failure> Session::SignedCommand(const json& id, const std::string& method, const json& params) {
-  rules::Command command;
+std::optional<Failure> Session::BuildCommand(const std::string& method, const json& params, rules::Command& command) {
   command.signer = *account_;
   if (auto f = NeedU64(params, "nonce", &command.nonce)) return f;
   std::vector<uint8_t> signature;
@@ -586,33 +608,81 @@ std::optional<Failure> Session::SignedCommand(const json& id, const std::string&
   if (!rules::VerifyCommandSignature(gateway_->backend().prover_id(), command)) {
     return Failure{kBadSignature, "the signature does not sign this command (docs/protocol.md section 7) for this prover"};
   }
+  return std::nullopt;
+}
+
+// Submits `commands` (checked and signed) in order; answers with the one outcome, or with
+// {"results": [...]} for a batch, when every command has been answered.
+void Session::SubmitCommands(const json& id, std::vector<rules::Command> commands, bool batch) {
+  struct Pending {
+    std::vector<json> results;
+    size_t left = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->results.resize(commands.size());
+  pending->left = commands.size();
   std::weak_ptr<Session> weak = weak_from_this();
   asio::io_context& io = gateway_->io();
-  gateway_->backend().Submit(command, [weak, id, &io](const SubmitResult& r) {
-    asio::post(io, [weak, id, r] {
-      std::shared_ptr<Session> self = weak.lock();
-      if (!self) return;
-      if (r.status.ok() || absl::IsAlreadyExists(r.status)) {
-        json result = OutcomeJson(r.outcome);
-        result["sequence"] = r.sequence;
-        result["root"] = Hex(r.new_root.span());
-        result["duplicate"] = !r.status.ok();
-        self->Reply(id, std::move(result));
-        return;
-      }
-      int code = kInternal;
-      switch (r.status.code()) {
-        case absl::StatusCode::kInvalidArgument: code = kBadParams; break;
-        case absl::StatusCode::kUnauthenticated: code = kBadSignature; break;
-        case absl::StatusCode::kPermissionDenied: code = kNotOperator; break;
-        case absl::StatusCode::kFailedPrecondition: code = kStaleNonce; break;
-        case absl::StatusCode::kResourceExhausted:
-        case absl::StatusCode::kUnavailable: code = kUnavailable; break;
-        default: break;
-      }
-      self->Error(id, Failure{code, std::string(r.status.message())});
+  for (size_t i = 0; i < commands.size(); ++i) {
+    gateway_->backend().Submit(std::move(commands[i]), [weak, id, &io, pending, i, batch](const SubmitResult& r) {
+      asio::post(io, [weak, id, r, pending, i, batch] {
+        std::shared_ptr<Session> self = weak.lock();
+        if (!self) return;
+        json one;
+        std::optional<Failure> failure;
+        if (r.status.ok() || absl::IsAlreadyExists(r.status)) {
+          one = OutcomeJson(r.outcome);
+          one["sequence"] = r.sequence;
+          one["root"] = Hex(r.new_root.span());
+          one["duplicate"] = !r.status.ok();
+        } else {
+          failure = Failure{ErrorCodeOf(r.status), std::string(r.status.message())};
+          one = json{{"error", {{"code", failure->code}, {"message", failure->message}}}};
+        }
+        if (!batch) {
+          if (failure.has_value()) return self->Error(id, *failure);
+          return self->Reply(id, std::move(one));
+        }
+        pending->results[i] = std::move(one);
+        if (--pending->left == 0) self->Reply(id, json{{"results", pending->results}});
+      });
     });
-  });
+  }
+}
+
+std::optional<Failure> Session::SignedCommand(const json& id, const std::string& method, const json& params) {
+  rules::Command command;
+  if (auto f = BuildCommand(method, params, command)) return f;
+  std::vector<rules::Command> one;
+  one.push_back(std::move(command));
+  SubmitCommands(id, std::move(one), /*batch=*/false);
+  return std::nullopt;
+}
+
+// cancel_all: the account's signed cancels for one market, checked first (any bad one refuses
+// the whole request, naming it), then sequenced in order, one event each.
+std::optional<Failure> Session::CancelAll(const json& id, const json& params) {
+  rules::MarketId market;
+  if (auto f = NeedMarket(params, &market)) return f;
+  const json* orders = Param(params, "orders");
+  if (orders == nullptr || !orders->is_array() || orders->empty() || orders->size() > kMaxCancelAll) {
+    return Failure{kBadParams, absl::StrCat("parameter 'orders' must be an array of 1 to ", kMaxCancelAll,
+                                            " signed cancels {order_id, nonce, signature}")};
+  }
+  std::vector<rules::Command> commands;
+  for (size_t i = 0; i < orders->size(); ++i) {
+    const json& entry = (*orders)[i];
+    if (!entry.is_object()) return Failure{kBadParams, absl::StrCat("orders[", i, "] must be an object")};
+    json cancel = entry;
+    cancel["market"] = params["market"];
+    rules::Command command;
+    if (auto f = BuildCommand("cancel", cancel, command)) {
+      f->message = absl::StrCat("orders[", i, "]: ", f->message);
+      return f;
+    }
+    commands.push_back(std::move(command));
+  }
+  SubmitCommands(id, std::move(commands), /*batch=*/true);
   return std::nullopt;
 }
 

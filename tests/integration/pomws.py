@@ -196,6 +196,8 @@ class Client:
         self.pushed = asyncio.Queue()
         self.book = None
         self.book_seq = None
+        self.resyncs = 0
+        self.book_market = None
 
     async def connect(self):
         self.ws = await websockets.connect(self.url, max_size=2**24)
@@ -216,12 +218,17 @@ class Client:
                 await self.pushed.put(msg)
 
     def on_book(self, msg):
+        # One local book per client: the first market it gets a snapshot of.
+        if self.book_market is None and msg["type"] == "snapshot":
+            self.book_market = msg["market"]
+        if msg["market"] != self.book_market:
+            return
         levels = lambda side: {dec(p): dec(a) for p, a in msg[side]}
         if msg["type"] == "snapshot":
             self.book = {"bids": levels("bids"), "asks": levels("asks")}
             self.book_seq = msg["seq"]
         elif msg["type"] == "delta":
-            check(msg["seq"] == self.book_seq + 1, "book sequence grows by 1: %s after %s" % (msg["seq"], self.book_seq))
+            check(msg["seq"] == self.book_seq + 1, "book %s sequence grows by 1: %s after %s" % (msg["market"], msg["seq"], self.book_seq))
             self.book_seq = msg["seq"]
             for side in ("bids", "asks"):
                 for p, a in msg[side]:
@@ -230,7 +237,8 @@ class Client:
                     else:
                         self.book[side][dec(p)] = dec(a)
         else:
-            return  # resync: a snapshot follows
+            self.resyncs += 1  # a snapshot follows
+            return
         check(checksum(self.book) == msg["checksum"], "book checksum after seq %s" % msg["seq"])
 
     async def call(self, method, params=None):

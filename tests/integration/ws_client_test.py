@@ -17,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pomws import (CHECKS, MARKET, Client, Daemons, H, check, dec, kv, multiproof_root, run, u32)  # noqa: E402
+from pomws import (CHECKS, MARKET, Client, Daemons, H, check, dec, kv, market_bytes, multiproof_root, run, u32, u64)  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/bin"
 
@@ -110,6 +110,27 @@ async def scenario(d):
     await watcher2.ok("subscribe", {"channel": "book", "market": MARKET})
     await asyncio.sleep(0.2)
     check(watcher2.book == {"bids": {}, "asks": {}} and watcher2.book_seq == watcher.book_seq, "the resynced book")
+
+    # cancel_all: three resting bids, then one request of three signed cancels.
+    ids = []
+    for i, price in enumerate(["90", "91", "92"]):
+        r = await bob2.place("buy", price, "1", 100 + i, nonce + 10 + i)
+        check(r["result"]["resting"] == "1", "a resting bid")
+        ids.append(r["result"]["order_id"])
+    await asyncio.sleep(0.2)
+    check(sorted(watcher2.book["bids"]) == [dec("90"), dec("91"), dec("92")], "three bids in the local book")
+    cancels = [{"order_id": oid, "nonce": nonce + 20 + i,
+                "signature": bob2.signed(1, market_bytes(MARKET) + u64(oid), nonce + 20 + i)} for i, oid in enumerate(ids)]
+    bad = [dict(c) for c in cancels]
+    bad[1]["signature"] = "22" * 64
+    refused = await bob2.call("cancel_all", {"market": MARKET, "orders": bad})
+    check(refused["error"]["code"] == 1008 and "orders[1]" in refused["error"]["message"], "one bad cancel refuses the batch")
+    check(len((await bob2.ok("open_orders"))["orders"]) == 3, "nothing was cancelled by the refused batch")
+    done = await bob2.ok("cancel_all", {"market": MARKET, "orders": cancels})
+    check([r["cancelled"] for r in done["results"]] == [[oid] for oid in ids], "cancel_all: %s" % done)
+    check((await bob2.ok("open_orders"))["orders"] == [], "nothing open after cancel_all")
+    await asyncio.sleep(0.2)
+    check(watcher2.book == {"bids": {}, "asks": {}}, "the local book after cancel_all")
     for c in (alice, bob2, watcher2):
         await c.close()
 
