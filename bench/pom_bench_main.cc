@@ -11,6 +11,9 @@
 //   pom-bench e2e [--events N] [--users U] [--clients C] [--seed S] [--bin DIR] [--json]
 //       starts pom-verifier and pom-matcher on loopback and times signed orders from gRPC Submit
 //       until the verifier has verified them (bench/e2e.h)
+//   pom-bench load --ws [--rate R[,R...]] [--duration S] [--users U] [--seed S] [--bin DIR] [--json]
+//       open-loop signed orders over the WebSocket gateway; order -> acknowledgement latency
+//       from the planned send time (bench/ws_load.h)
 #include <cstdio>
 #include <cstring>
 #include <algorithm>
@@ -18,6 +21,9 @@
 #include <string>
 
 #include "bench/e2e.h"
+#include "bench/ws_load.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "bench/lobster.h"
 #include "bench/workload.h"
 #include "verifier/check.h"
@@ -245,9 +251,57 @@ int E2e(int argc, char** argv) {
   return 0;
 }
 
+int Load(int argc, char** argv) {
+  pom::Flags flags({"rate", "duration", "users", "seed", "bin"}, {"ws", "json"});
+  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  if (!flags.Has("ws")) return Fail(absl::InvalidArgumentError("load needs --ws (the WebSocket gateway is the only load target)"));
+  pom::bench::LoadOptions o;
+  if (flags.Has("rate")) {
+    o.rates.clear();
+    for (absl::string_view part : absl::StrSplit(flags.GetOr("rate", ""), ',', absl::SkipEmpty())) {
+      uint64_t r = 0;
+      if (!absl::SimpleAtoi(part, &r) || r == 0) return Fail(absl::InvalidArgumentError("--rate takes R[,R...]"));
+      o.rates.push_back(r);
+    }
+  }
+  auto duration = flags.GetU64Or("duration", o.duration_seconds);
+  auto users = flags.GetU64Or("users", o.users);
+  auto seed = flags.GetU64Or("seed", o.seed);
+  for (const absl::Status& s : {duration.status(), users.status(), seed.status()}) {
+    if (!s.ok()) return Fail(s);
+  }
+  o.duration_seconds = std::max<uint64_t>(1, *duration);
+  o.users = static_cast<uint32_t>(std::clamp<uint64_t>(*users, 1, 10'000));
+  o.seed = *seed;
+  std::string self = argv[0];
+  o.bin_dir = flags.GetOr("bin", self.find('/') == std::string::npos ? "." : self.substr(0, self.rfind('/')));
+  absl::StatusOr<std::vector<pom::bench::LoadResult>> r = pom::bench::RunWsLoad(o);
+  if (!r.ok()) return Fail(r.status());
+  std::printf("workload: open loop, signed limit orders (GTC/IOC around a mid price), %u users on %u connections, "
+              "%llu s per rate, loopback; latency from the planned send time to the acknowledgement\n",
+              o.users, o.users, static_cast<unsigned long long>(o.duration_seconds));
+  std::printf("%8s %10s %8s %10s %10s %10s %10s\n", "rate", "achieved", "errors", "p50_us", "p99_us", "p99.9_us", "max_us");
+  for (const pom::bench::LoadResult& x : *r) {
+    std::printf("%8llu %10.0f %8llu %10.0f %10.0f %10.0f %10.0f%s\n", static_cast<unsigned long long>(x.rate), x.achieved,
+                static_cast<unsigned long long>(x.errors), x.p50_us, x.p99_us, x.p999_us, x.max_us,
+                x.answered < x.sent ? "  (not all answered: past the knee)" : "");
+  }
+  if (flags.Has("json")) {
+    std::string out = "[";
+    for (const pom::bench::LoadResult& x : *r) {
+      absl::StrAppend(&out, out.size() > 1 ? "," : "", "{\"rate\":", x.rate, ",\"achieved\":", static_cast<int64_t>(x.achieved),
+                      ",\"errors\":", x.errors, ",\"p50_us\":", static_cast<int64_t>(x.p50_us), ",\"p99_us\":",
+                      static_cast<int64_t>(x.p99_us), ",\"p999_us\":", static_cast<int64_t>(x.p999_us), "}");
+    }
+    std::printf("%s]\n", out.c_str());
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "gen") == 0) return Gen(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "e2e") == 0) return E2e(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "load") == 0) return Load(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "replay") == 0) return ReplayLobster(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "prove") == 0) return Prove(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "verify") == 0) return Verify(argc, argv);

@@ -87,8 +87,8 @@ absl::Status VerifyStateProof(const v1::StateProof& proof) {
 }
 
 Client::Client(const std::string& matcher, const std::string& verifier, std::chrono::milliseconds deadline)
-    : matcher_(v1::Matcher::NewStub(rpc::MakeChannel(matcher))),
-      verifier_(v1::Verifier::NewStub(rpc::MakeChannel(verifier))),
+    : matcher_(v1::Matcher::NewStub(rpc::MakeChannel(matcher.empty() ? "127.0.0.1:1" : matcher))),
+      verifier_(v1::Verifier::NewStub(rpc::MakeChannel(verifier.empty() ? "127.0.0.1:1" : verifier))),
       has_matcher_(!matcher.empty()),
       deadline_(deadline) {}
 

@@ -274,6 +274,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // A bounded kernel send buffer, so a client that stops reading shows up in our own queue
     // (and gets a resync) instead of in megabytes of socket buffer.
     beast::get_lowest_layer(ws_).socket().set_option(asio::socket_base::send_buffer_size(kSendBufferBytes), ec);
+    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ec);  // no Nagle delay on replies
     const tcp::endpoint remote = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
     address_ = ec ? "unknown" : remote.address().to_string();
   }
