@@ -11,6 +11,7 @@
 //                     [--ws-listen HOST:PORT | --no-ws]   (WebSocket gateway, default 127.0.0.1:8080)
 //                     [--ws-rate N] [--ws-max-queued N] [--ws-max-subscriptions N]
 //                     [--ws-max-connections-per-address N] [--ws-max-frame-bytes N]
+//                     [--ws-idle-timeout SECONDS] [--ws-handshake-timeout SECONDS]
 //   pom-matcher demo
 #include <algorithm>
 #include <cstdio>
@@ -42,6 +43,7 @@ int Usage() {
                "                         [--test-corrupt-proof-at SEQ] [--ws-listen HOST:PORT | --no-ws]\n"
                "                         [--ws-rate N] [--ws-max-queued N] [--ws-max-subscriptions N]\n"
                "                         [--ws-max-connections-per-address N] [--ws-max-frame-bytes N]\n"
+               "                         [--ws-idle-timeout SECONDS] [--ws-handshake-timeout SECONDS]\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -169,7 +171,8 @@ int RunServe(int argc, char** argv) {
   pom::rpc::BlockTerminationSignals();  // before any thread starts: only sigwait sees them
   pom::Flags flags({"data", "genesis", "listen", "verifier", "snapshot-interval", "proof-retention", "tree",
                     "max-batch", "queue-limit", "test-corrupt-proof-at", "ws-listen", "ws-rate", "ws-max-queued",
-                    "ws-max-subscriptions", "ws-max-connections-per-address", "ws-max-frame-bytes"},
+                    "ws-max-subscriptions", "ws-max-connections-per-address", "ws-max-frame-bytes",
+                    "ws-idle-timeout", "ws-handshake-timeout"},
                    {"no-ws"});
   if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
   pom::matcher::DurableMatcherOptions o;
@@ -215,7 +218,11 @@ int RunServe(int argc, char** argv) {
     auto subs = flags.GetU64Or("ws-max-subscriptions", g.max_subscriptions);
     auto conns = flags.GetU64Or("ws-max-connections-per-address", g.max_connections_per_address);
     auto frame = flags.GetU64Or("ws-max-frame-bytes", g.max_frame_bytes);
-    for (const absl::Status& s : {rate.status(), queued.status(), subs.status(), conns.status(), frame.status()}) {
+    auto idle = flags.GetU64Or("ws-idle-timeout", static_cast<uint64_t>(g.idle_timeout.count()));
+    auto handshake = flags.GetU64Or("ws-handshake-timeout", static_cast<uint64_t>(g.handshake_timeout.count()));
+    for (const absl::Status& s :
+         {rate.status(), queued.status(), subs.status(), conns.status(), frame.status(), idle.status(),
+          handshake.status()}) {
       if (!s.ok()) return Fail(s);
     }
     g.requests_per_second = static_cast<double>(std::clamp<uint64_t>(*rate, 1, 1'000'000));
@@ -225,6 +232,8 @@ int RunServe(int argc, char** argv) {
     g.max_subscriptions = std::clamp<uint64_t>(*subs, 1, 1 << 16);
     g.max_connections_per_address = std::clamp<uint64_t>(*conns, 1, 1 << 20);
     g.max_frame_bytes = std::clamp<uint64_t>(*frame, 256, 16 << 20);
+    g.idle_timeout = std::chrono::seconds(std::clamp<uint64_t>(*idle, 1, 3600));
+    g.handshake_timeout = std::chrono::seconds(std::clamp<uint64_t>(*handshake, 1, 3600));
   }
   absl::StatusOr<std::unique_ptr<pom::matcher::MatcherServer>> server =
       pom::matcher::MatcherServer::Start(*std::move(matcher), so);

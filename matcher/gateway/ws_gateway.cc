@@ -284,11 +284,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void Start(bool over_limit) {
     websocket::stream_base::timeout timeout = websocket::stream_base::timeout::suggested(beast::role_type::server);
     timeout.idle_timeout = gateway_->options().idle_timeout;
+    // A connection that never completes its handshake (half-open, or a port scan) is dropped too.
+    timeout.handshake_timeout = gateway_->options().handshake_timeout;
     timeout.keep_alive_pings = true;
     ws_.set_option(timeout);
     ws_.read_message_max(gateway_->options().max_frame_bytes);
     ws_.async_accept([self = shared_from_this(), over_limit](beast::error_code ec) {
       if (ec) return self->Done();
+      self->open_ = true;
       if (over_limit) return self->Close(websocket::close_code::try_again_later, "too many connections from this address");
       RandomBytes(self->challenge_);
       self->Send(json{{"channel", "session"},
@@ -303,7 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Queues a message. Market data may be replaced by a resync when the client is slow;
   // replies and private messages are never dropped (past twice the limit the connection closes).
   void Send(std::string message, std::optional<rules::MarketId> book = std::nullopt) {
-    if (closing_) return;
+    if (closing_ || !open_) return;  // nothing before the handshake completed
     if (book.has_value() && queue_.size() >= gateway_->options().max_queued_messages) {
       Resync(*book);
       return;
@@ -326,6 +329,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close(websocket::close_code code, const std::string& reason) {
     if (closing_) return;
     closing_ = true;
+    if (!open_) {  // still in its handshake: no WebSocket to close, just the socket
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().close(ec);
+      return;
+    }
     DropQueued([](const Queued&) { return true; });
     ws_.async_close(websocket::close_reason(code, reason), [self = shared_from_this()](beast::error_code) { self->Done(); });
   }
@@ -426,6 +434,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::deque<Queued> queue_;
   bool writing_ = false;
+  bool open_ = false;  // the WebSocket handshake completed
   bool closing_ = false;
   bool done_ = false;
   std::array<uint8_t, 32> challenge_{};

@@ -39,6 +39,7 @@ struct GatewayOptions {
   size_t max_queued_messages = 4096;           // per connection; past it books resync
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::seconds idle_timeout{60};       // no traffic nor pong: the connection is dropped
+  std::chrono::seconds handshake_timeout{30};  // no completed handshake (half-open): dropped
 };
 
 // What the gateway needs from the matcher. Callbacks run on the engine thread.

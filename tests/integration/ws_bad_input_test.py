@@ -262,7 +262,15 @@ async def scenario(d):
     # -- half-open connections (TCP, no WebSocket handshake) do not hold anyone up
     raw = [socket.create_connection(("127.0.0.1", d.wsport)) for _ in range(5)]
     check((await probe.ok("ping"))["sequence"] == before[0], "the probe is served next to half-open connections")
+    # ... and the server drops them after the handshake timeout (2 s in this run)
     for s in raw:
+        s.settimeout(10)
+        started = time.time()
+        try:
+            data = s.recv(1)
+        except (ConnectionResetError, socket.timeout):
+            data = None
+        check(data == b"" or data is None and time.time() - started < 9, "a half-open connection is dropped")
         s.close()
     check(await state(alice) == before, "still no state change")
     for c in (alice, anon, probe, other, subs):
@@ -272,7 +280,7 @@ async def scenario(d):
 def main():
     d = Daemons(BIN, users=2, deposits=[(1, 1, "100")],
                 matcher_args=["--ws-max-subscriptions", "3", "--ws-max-connections-per-address", "40",
-                              "--ws-max-queued", "16",
+                              "--ws-max-queued", "16", "--ws-handshake-timeout", "2",
                               "--ws-max-frame-bytes", str(FRAME_LIMIT), "--ws-rate", "500"])
     try:
         asyncio.get_event_loop().run_until_complete(scenario(d))
