@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "cli/client.h"
+#include "cli/ws_client.h"
 #include "common/flags.h"
 #include "common/money.h"
 #include "common/status_macros.h"
@@ -41,6 +42,12 @@ constexpr char kUsage[] =
     "  balances (--key FILE | --account HEX) [--currencies 1,2]\n"
     "  book --market B/Q [--depth N]\n"
     "  head                                           the verifier's head next to the matcher's\n"
+    "  watch-book --market B/Q [--count N]            (WebSocket) the book, every checksum checked\n"
+    "  watch-trades --market B/Q [--count N]          (WebSocket) trades\n"
+    "  executions --key FILE [--count N]              (WebSocket) the account's executions\n"
+    "  account-proof --key FILE                       (WebSocket) the account proof, checked against\n"
+    "                                                 the verifier's root at the same sequence\n"
+    "  (WebSocket commands take --ws ws://HOST:PORT, default ws://127.0.0.1:8080)\n"
     "  status                                         both daemons' status\n"
     "  market-create --key OPERATOR_KEY --market B/Q --price-decimals N --amount-decimals N\n"
     "        [--min-amount D] [--maker-fee-ppm N] [--taker-fee-ppm N] [--max-makers N] [--status open|halted]\n"
@@ -173,6 +180,8 @@ class Cli {
       return absl::OkStatus();
     }
     if (command == "market-create") return MarketCreate();
+    if (command == "watch-book" || command == "watch-trades" || command == "executions") return Watch(command);
+    if (command == "account-proof") return AccountProof();
     if (command == "market-status") {
       POM_ASSIGN_OR_RETURN(std::string market_text, flags_.Get("market"));
       POM_ASSIGN_OR_RETURN(rules::MarketId market, ParseMarket(market_text));
@@ -371,6 +380,95 @@ class Cli {
     return SubmitSigned(create);
   }
 
+  absl::StatusOr<std::unique_ptr<pom::client::WsClient>> Ws() {
+    return pom::client::WsClient::Connect(flags_.GetOr("ws", "ws://127.0.0.1:8080"), std::chrono::milliseconds(5000));
+  }
+
+  // Streams: prints each message as one line; the book is kept locally and every message's
+  // sequence and checksum are checked (a mismatch is an error, exit 1).
+  absl::Status Watch(const std::string& command) {
+    POM_ASSIGN_OR_RETURN(uint64_t count, flags_.GetU64Or("count", 0));
+    POM_ASSIGN_OR_RETURN(std::unique_ptr<pom::client::WsClient> ws, Ws());
+    nlohmann::json params;
+    if (command == "executions") {
+      POM_ASSIGN_OR_RETURN(pom::KeyPair key, Key());
+      POM_RETURN_IF_ERROR(ws->Logon(key));
+      params = {{"channel", "executions"}};
+    } else {
+      POM_ASSIGN_OR_RETURN(std::string market, flags_.Get("market"));
+      params = {{"channel", command == "watch-book" ? "book" : "trades"}, {"market", market}};
+    }
+    POM_RETURN_IF_ERROR(ws->Call("subscribe", params).status());
+    const std::string channel = params["channel"].get<std::string>();
+    pom::client::LocalBook book;
+    for (uint64_t seen = 0; count == 0 || seen < count;) {
+      absl::StatusOr<nlohmann::json> msg = ws->NextPush(std::chrono::hours(24));
+      if (!msg.ok()) return msg.status();
+      if (msg->value("channel", std::string()) != channel) continue;
+      ++seen;
+      if (channel != "book") {
+        std::printf("%s\n", msg->dump().c_str());
+        std::fflush(stdout);
+        continue;
+      }
+      POM_RETURN_IF_ERROR(book.Apply(*msg));
+      if (!book.ready()) continue;
+      std::string best_bid = book.bids().empty() ? "-" : pom::FormatDecimal(book.bids().begin()->first);
+      std::string best_ask = book.asks().empty() ? "-" : pom::FormatDecimal(book.asks().begin()->first);
+      std::printf("%s seq=%llu checksum=ok bids=%zu asks=%zu best_bid=%s best_ask=%s\n",
+                  msg->value("type", std::string()).c_str(), static_cast<unsigned long long>(book.sequence()),
+                  book.bids().size(), book.asks().size(), best_bid.c_str(), best_ask.c_str());
+      std::fflush(stdout);
+    }
+    return absl::OkStatus();
+  }
+
+  // The account proof over the WebSocket, its multiproof checked here, and its root compared
+  // with the verifier's at the same sequence (waiting for the verifier to get there).
+  absl::Status AccountProof() {
+    POM_ASSIGN_OR_RETURN(pom::KeyPair key, Key());
+    POM_ASSIGN_OR_RETURN(std::unique_ptr<pom::client::WsClient> ws, Ws());
+    POM_RETURN_IF_ERROR(ws->Logon(key));
+    POM_ASSIGN_OR_RETURN(nlohmann::json proof, ws->Call("account_proof", nlohmann::json::object()));
+    pom::v1::StateProof state;
+    state.set_sequence(proof.value("sequence", uint64_t{0}));
+    auto bytes_of = [](const nlohmann::json& v) -> absl::StatusOr<std::string> {
+      if (!v.is_string()) return absl::DataLossError("a proof field that is not a hex string");
+      POM_ASSIGN_OR_RETURN(std::vector<uint8_t> b, pom::FromHex(v.get<std::string>()));
+      return std::string(b.begin(), b.end());
+    };
+    POM_ASSIGN_OR_RETURN(std::string root, bytes_of(proof.value("root", nlohmann::json())));
+    state.set_root(root);
+    POM_ASSIGN_OR_RETURN(std::string multiproof, bytes_of(proof.value("multiproof", nlohmann::json())));
+    state.set_multiproof(multiproof);
+    for (const nlohmann::json& leaf : proof.value("leaves", nlohmann::json::array())) {
+      pom::v1::LeafValue* out = state.add_leaves();
+      POM_ASSIGN_OR_RETURN(std::string raw, bytes_of(leaf.value("raw_key", nlohmann::json())));
+      POM_ASSIGN_OR_RETURN(std::string value, bytes_of(leaf.value("value", nlohmann::json())));
+      out->set_raw_key(raw);
+      out->set_value(value);
+    }
+    POM_RETURN_IF_ERROR(pom::client::VerifyStateProof(state));
+    std::printf("sequence=%llu\nroot=%s\nproof=verified\n", static_cast<unsigned long long>(state.sequence()),
+                HexOf(state.root()).c_str());
+    for (const nlohmann::json& b : proof.value("balances", nlohmann::json::array())) {
+      std::printf("currency=%u available=%s frozen=%s\n", b.value("currency", 0u),
+                  b.value("available", std::string()).c_str(), b.value("frozen", std::string()).c_str());
+    }
+    POM_ASSIGN_OR_RETURN(pom::v1::Head head, client_.WaitVerified(state.sequence(), std::chrono::seconds(30)));
+    if (head.sequence() != state.sequence()) {
+      // The verifier moved past it meanwhile: the roots of different sequences do not compare.
+      std::printf("verifier_sequence=%llu\nverifier_root=not-comparable\n", static_cast<unsigned long long>(head.sequence()));
+      return absl::OkStatus();
+    }
+    if (head.root() != state.root()) {
+      return absl::DataLossError(absl::StrCat("the account proof's root differs from the verifier's at sequence ",
+                                              state.sequence()));
+    }
+    std::printf("verifier_root=match\n");
+    return absl::OkStatus();
+  }
+
   const pom::Flags& flags_;
   Client& client_;
 };
@@ -397,7 +495,7 @@ int main(int argc, char** argv) {
   pom::Flags flags({"matcher", "verifier", "timeout-ms", "out", "key", "currency", "amount", "market", "side", "price",
                     "type", "tif", "stp", "client-order-id", "order", "account", "currencies", "depth", "nonce",
                     "price-decimals", "dir", "users", "amount-decimals", "min-amount", "maker-fee-ppm", "taker-fee-ppm", "max-makers",
-                    "status"},
+                    "status", "ws", "count"},
                    {"wait"});
   if (absl::Status s = flags.Parse(static_cast<int>(args.size()), args.data(), 1); !s.ok()) {
     return Usage(std::string(s.message()));

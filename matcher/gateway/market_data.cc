@@ -1,7 +1,5 @@
 #include "matcher/gateway/market_data.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <optional>
 #include <tuple>
@@ -9,6 +7,7 @@
 
 #include "common/byte_io.h"
 #include "common/money.h"
+#include "proto/book_checksum.h"
 
 namespace pom::gateway {
 namespace {
@@ -24,7 +23,7 @@ u128 VolumeOf(const Bytes32& value) {
   return v.ok() ? v->raw() : 0;
 }
 
-constexpr size_t kChecksumDepth = 10;
+constexpr size_t kChecksumDepth = wire::kChecksumDepth;
 
 struct PriceKeyHash {
   size_t operator()(const std::pair<rules::MarketId, u128>& k) const {
@@ -252,21 +251,19 @@ std::vector<MarketData::OpenOrder> MarketData::OpenOrders(const rules::AccountId
   return out;
 }
 
+namespace {
+std::vector<wire::PriceLevel> Pairs(const std::vector<Level>& levels) {
+  std::vector<wire::PriceLevel> out;
+  out.reserve(levels.size());
+  for (const Level& l : levels) out.emplace_back(l.price, l.amount);
+  return out;
+}
+}  // namespace
+
 std::string MarketData::ChecksumInput(const BookTop& top) {
-  std::string s;
-  for (size_t i = 0; i < top.bids.size() && i < kChecksumDepth; ++i) {
-    s += "b" + FormatDecimal(top.bids[i].price) + ":" + FormatDecimal(top.bids[i].amount) + ";";
-  }
-  for (size_t i = 0; i < top.asks.size() && i < kChecksumDepth; ++i) {
-    s += "a" + FormatDecimal(top.asks[i].price) + ":" + FormatDecimal(top.asks[i].amount) + ";";
-  }
-  return s;
+  return wire::BookChecksumInput(Pairs(top.bids), Pairs(top.asks));
 }
 
-uint32_t MarketData::Checksum(const BookTop& top) {
-  const std::string input = ChecksumInput(top);
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(input.data()), static_cast<uInt>(input.size())));
-}
+uint32_t MarketData::Checksum(const BookTop& top) { return wire::BookChecksum(Pairs(top.bids), Pairs(top.asks)); }
 
 }  // namespace pom::gateway

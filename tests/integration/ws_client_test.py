@@ -12,7 +12,9 @@ multiproof of docs/protocol.md section 5, run here in Python — against the ver
     ws_client_test.py BIN_DIR
 """
 import asyncio
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -95,6 +97,22 @@ async def scenario(d):
         time.sleep(0.05)
     check(int(head["verifier_sequence"]) == proof["sequence"], "the verifier reached the proof's sequence")
     check(head["verifier_root"] == proof["root"], "the account proof's root is the verifier's root")
+
+    # pom-cli over the WebSocket: the book (checksum checked), the account proof checked against
+    # the verifier's root, and executions as they happen.
+    book = run(*cli, "--ws", url, "watch-book", "--market", MARKET, "--count", "1")
+    check("snapshot seq=%d checksum=ok" % watcher.book_seq in book, "pom-cli watch-book: %s" % book)
+    proof_out = kv(run(*cli, "--ws", url, "account-proof", "--key", d.work + "/dev/user2.key"))
+    check(proof_out.get("proof") == "verified" and proof_out.get("verifier_root") == "match", "pom-cli account-proof: %s" % proof_out)
+    watch = subprocess.Popen(cli + ["--ws", url, "executions", "--key", d.work + "/dev/user1.key", "--count", "1"],
+                             stdout=subprocess.PIPE, text=True)
+    await asyncio.sleep(0.5)
+    placed = await alice.place("sell", "150", "1", 0, nonce + 30)
+    out, _ = watch.communicate(timeout=10)
+    execution = json.loads(out.strip().splitlines()[-1])
+    check(execution["sequence"] == placed["result"]["sequence"] and execution["kind"] == "order", "pom-cli executions: %s" % out)
+    cancelled = await alice.cancel(placed["result"]["order_id"], nonce + 31)
+    check(cancelled["result"]["status"] == "accepted", "cancel the order pom-cli saw")
 
     # Reconnect: Bob drops, comes back, resends his client order id and gets the original result;
     # the watcher's book resyncs from a new snapshot.
