@@ -260,6 +260,7 @@ class Gateway::Impl {
   std::vector<std::weak_ptr<Session>> sessions_;
   std::unordered_map<std::string, size_t> per_address_;
   absl::flat_hash_map<rules::AccountId, Bucket> account_buckets_;
+  uint64_t epoch_ = 0;         // names this start's book sequence space (start time, ms)
   bool stopped_ = false;       // I/O thread
   bool stop_called_ = false;   // owner thread
 };
@@ -813,6 +814,10 @@ std::optional<Failure> Session::OrderStatus(const json& id, const json& params) 
 
 absl::Status Gateway::Impl::Start(const DurableMatcher& matcher) {
   data_.Load(matcher.engine().state(), matcher.sequence());
+  // A new sequence space per gateway start: its wall-clock start in milliseconds.
+  epoch_ = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   const size_t colon = options_.listen.rfind(':');
   if (colon == std::string::npos) return absl::InvalidArgumentError("the WebSocket address must be HOST:PORT");
   beast::error_code ec;
@@ -881,6 +886,7 @@ std::string Gateway::Impl::BookSnapshot(rules::MarketId market) const {
               {"type", "snapshot"},
               {"market", MarketName(market)},
               {"seq", data_.MarketSequence(market)},
+              {"epoch", epoch_},
               {"event", data_.last_event()},
               {"bids", LevelsJson(top.bids)},
               {"asks", LevelsJson(top.asks)},
@@ -917,6 +923,7 @@ void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
                                       {"type", "delta"},
                                       {"market", MarketName(d.market)},
                                       {"seq", d.market_sequence},
+                                      {"epoch", epoch_},
                                       {"event", d.event},
                                       {"bids", LevelsJson(d.bids)},
                                       {"asks", LevelsJson(d.asks)},

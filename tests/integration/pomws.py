@@ -198,6 +198,7 @@ class Client:
         self.book_seq = None
         self.resyncs = 0
         self.book_market = None
+        self.book_epoch = None
 
     async def connect(self):
         self.ws = await websockets.connect(self.url, max_size=2**24)
@@ -227,7 +228,9 @@ class Client:
         if msg["type"] == "snapshot":
             self.book = {"bids": levels("bids"), "asks": levels("asks")}
             self.book_seq = msg["seq"]
+            self.book_epoch = msg["epoch"]
         elif msg["type"] == "delta":
+            check(msg["epoch"] == self.book_epoch, "a delta of the snapshot's epoch")
             check(msg["seq"] == self.book_seq + 1, "book %s sequence grows by 1: %s after %s" % (msg["market"], msg["seq"], self.book_seq))
             self.book_seq = msg["seq"]
             for side in ("bids", "asks"):
@@ -316,11 +319,10 @@ class Daemons:
             [os.path.join(bin_dir, "pom-verifier"), "serve", "--genesis", genesis, "--data", self.work + "/verifier",
              "--listen", "127.0.0.1:%d" % self.vport, "--matcher", "127.0.0.1:%d" % self.mport],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
-        self.procs.append(subprocess.Popen(
-            [os.path.join(bin_dir, "pom-matcher"), "serve", "--genesis", genesis, "--data", self.work + "/matcher",
-             "--listen", "127.0.0.1:%d" % self.mport, "--verifier", "127.0.0.1:%d" % self.vport,
-             "--ws-listen", "127.0.0.1:%d" % self.wsport] + list(matcher_args),
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        self.matcher_cmd = [os.path.join(bin_dir, "pom-matcher"), "serve", "--genesis", genesis, "--data",
+                            self.work + "/matcher", "--listen", "127.0.0.1:%d" % self.mport, "--verifier",
+                            "127.0.0.1:%d" % self.vport, "--ws-listen", "127.0.0.1:%d" % self.wsport] + list(matcher_args)
+        self.procs.append(subprocess.Popen(self.matcher_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
         for p in self.procs:
             while b"listening port=" not in p.stdout.readline():
                 if p.poll() is not None:
@@ -333,6 +335,16 @@ class Daemons:
             run(*self.cli, "deposit", "--key", self.work + "/dev/user%d.key" % user, "--currency", str(currency),
                 "--amount", amount, "--wait")
         self.url = "ws://127.0.0.1:%d" % self.wsport
+
+    def restart_matcher(self):
+        """Stops pom-matcher cleanly and starts it again on the same data directory and ports."""
+        old = self.procs[1]
+        old.terminate()
+        check(old.wait(10) == 0, "pom-matcher stops cleanly")
+        self.procs[1] = subprocess.Popen(self.matcher_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        while b"listening port=" not in self.procs[1].stdout.readline():
+            if self.procs[1].poll() is not None:
+                raise AssertionError("pom-matcher did not restart")
 
     def seed(self, user):
         return bytes.fromhex(open(self.work + "/dev/user%d.key" % user).read().strip())
