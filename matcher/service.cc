@@ -426,16 +426,17 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
         for (CommandTask& t : batch) t.done(failed);
         continue;
       }
+      // The gateway gets the events before anyone gets an answer, so a trader's reply never
+      // arrives ahead of the book, orders and executions it caused.
       std::vector<std::shared_ptr<const rules::EventProof>> events;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        SubmitResult& r = (*results)[i];
+      for (SubmitResult& r : *results) {
         if (absl::IsAlreadyExists(r.status)) FillDuplicate(r);
-        if (r.proof) events.push_back(std::move(r.proof));
-        batch[i].done(r);
+        if (r.proof) events.push_back(r.proof);
       }
+      if (gateway_ && !events.empty()) gateway_->Publish(std::move(events));
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].done((*results)[i]);
       Publish();
       hub_.Notify();
-      if (gateway_ && !events.empty()) gateway_->Publish(std::move(events));
     }
   }
 
