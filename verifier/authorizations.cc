@@ -25,6 +25,7 @@ absl::Status AuthorizationBook::Add(uint64_t index, rules::Command deposit) {
   Amount& reserved = reserved_[ReserveKey{deposit.signer, d->currency}];
   reserved = Amount::FromRaw(reserved.raw() + d->amount.raw());  // bounded by the chain balance
   by_key_[key] = index;
+  nonces_[deposit.signer].insert(deposit.nonce);
   by_index_[index] = Entry{index, std::move(deposit)};
   return absl::OkStatus();
 }
@@ -49,6 +50,10 @@ uint64_t AuthorizationBook::Consume(const rules::AccountId& signer, uint64_t non
   if (it == by_key_.end()) return 0;
   const uint64_t index = it->second;
   by_key_.erase(it);
+  if (auto n = nonces_.find(signer); n != nonces_.end()) {
+    n->second.erase(nonce);
+    if (n->second.empty()) nonces_.erase(n);
+  }
   auto entry = by_index_.find(index);
   const rules::Deposit* d = AsDeposit(entry->second.deposit);
   auto reserved = reserved_.find(ReserveKey{signer, d->currency});
@@ -60,6 +65,15 @@ uint64_t AuthorizationBook::Consume(const rules::AccountId& signer, uint64_t non
   }
   by_index_.erase(entry);
   return index;
+}
+
+std::vector<uint64_t> AuthorizationBook::ReleaseStale(const rules::AccountId& signer, uint64_t nonce) {
+  std::vector<uint64_t> released;
+  auto it = nonces_.find(signer);
+  if (it == nonces_.end()) return released;
+  std::vector<uint64_t> stale(it->second.begin(), it->second.upper_bound(nonce));
+  for (uint64_t n : stale) released.push_back(Consume(signer, n));  // may erase `it`
+  return released;
 }
 
 Amount AuthorizationBook::Reserved(const rules::AccountId& user, rules::Currency currency) const {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,11 @@ class AuthorizationBook {
   // Removes the authorization with this signer and nonce; returns its index (0: none).
   uint64_t Consume(const rules::AccountId& signer, uint64_t nonce);
 
+  // Removes `signer`'s outstanding authorizations with a nonce <= `nonce`: once an event of
+  // that signer spent `nonce`, they can never be sequenced (their nonce is stale), so their
+  // funds go back to the chain side. Returns their indexes.
+  std::vector<uint64_t> ReleaseStale(const rules::AccountId& signer, uint64_t nonce);
+
   // Funds of `user` in `currency` authorized and not yet deposited.
   Amount Reserved(const rules::AccountId& user, rules::Currency currency) const;
   // Up to `max` outstanding authorizations with index >= `from`, in index order.
@@ -46,6 +52,7 @@ class AuthorizationBook {
   using ReserveKey = std::pair<rules::AccountId, rules::Currency>;
   absl::btree_map<uint64_t, Entry> by_index_;
   absl::flat_hash_map<Key, uint64_t> by_key_;
+  absl::flat_hash_map<rules::AccountId, std::set<uint64_t>> nonces_;  // outstanding, per signer
   absl::flat_hash_map<ReserveKey, Amount> reserved_;
 };
 

@@ -321,6 +321,7 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
       ++proofs_verified_;
       dirty_ = true;
       if (verdict.consumed_authorization != 0) consumed_.push_back(verdict.consumed_authorization);
+      consumed_.insert(consumed_.end(), verdict.released_authorizations.begin(), verdict.released_authorizations.end());
     }
     lock.unlock();
     // A rejection persists the last good head at once; otherwise the committer thread does it.

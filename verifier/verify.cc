@@ -202,8 +202,11 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
   root_ = p.new_root;
   sequence_ = p.sequence.value;
   Verdict accepted;
-  if (authorizations_ != nullptr && std::holds_alternative<Deposit>(p.command.body)) {
-    accepted.consumed_authorization = authorizations_->Consume(p.command.signer, p.command.nonce);
+  if (authorizations_ != nullptr) {
+    if (std::holds_alternative<Deposit>(p.command.body)) {
+      accepted.consumed_authorization = authorizations_->Consume(p.command.signer, p.command.nonce);
+    }
+    accepted.released_authorizations = authorizations_->ReleaseStale(p.command.signer, p.command.nonce);
   }
   return accepted;
 }

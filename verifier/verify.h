@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.h"
 #include "common/rules/ledger.h"
@@ -59,6 +60,9 @@ struct Verdict {
   std::string detail;
   // An accepted deposit with an authorization book: the index of the authorization it consumed.
   uint64_t consumed_authorization = 0;
+  // With an authorization book: the signer's other outstanding authorizations this event made
+  // stale (their nonce is at or below the one it spent), released back to the chain side.
+  std::vector<uint64_t> released_authorizations;
   bool ok() const { return reason == RejectReason::kNone; }
 };
 
@@ -83,7 +87,8 @@ class Verifier {
 
   // From now on a deposit must also match an outstanding authorization in `book` (the daemon,
   // where users authorize deposits at the verifier), which an accepted deposit event consumes
-  // (also when the rules reject it: its nonce is spent). Without a book (pom-verifier check),
+  // (also when the rules reject it: its nonce is spent); every accepted event of a signer also
+  // releases that signer's authorizations its nonce made stale. Without a book (pom-verifier check),
   // the chain-side balances of the ledger are the authorization. `book` must outlive the
   // verifier.
   void RequireAuthorizations(AuthorizationBook* book) { authorizations_ = book; }

@@ -58,6 +58,15 @@ TEST(AuthorizationBook, ReservesFindsMatchesAndConsumesOnce) {
   EXPECT_EQ(book.Consume(a.public_key, 10), 0u);
   EXPECT_EQ(book.Reserved(a.public_key, kCoin).raw(), 50u);
   EXPECT_EQ(book.size(), 2u);
+  // Authorizations whose nonce an event spent are stale: released, and only the signer's.
+  ASSERT_TRUE(book.Add(6, DepositOf(a, 20, 5)).ok());
+  EXPECT_EQ(book.ReleaseStale(a.public_key, 15), std::vector<uint64_t>{2});
+  EXPECT_EQ(book.Reserved(a.public_key, kCoin).raw(), 5u);
+  EXPECT_EQ(book.ReleaseStale(a.public_key, 19), std::vector<uint64_t>{});
+  EXPECT_EQ(book.ReleaseStale(a.public_key, 20), std::vector<uint64_t>{6});
+  EXPECT_EQ(book.Reserved(a.public_key, kCoin).raw(), 0u);
+  EXPECT_EQ(book.size(), 1u);
+  EXPECT_NE(book.Find(b.public_key, 10), nullptr);
 }
 
 TEST(AuthorizationStore, AuthorizationsSurviveReopenAndConsumedOnesGoWithTheHead) {
@@ -137,6 +146,43 @@ TEST(AuthorizedDeposits, CheatDepositWithoutRecordedAuthorizationIsRejectedAndAR
   Verifier offline(Config{prover, op.public_key}, ledger);
   EXPECT_TRUE(offline.Verify(*p1).ok());
   EXPECT_TRUE(offline.Verify(*p2).ok());
+}
+
+
+// An authorization the matcher can no longer sequence (its nonce is below one the user then
+// spent) is released by the verified event that spent it: its funds return to the chain side.
+TEST(AuthorizedDeposits, AStaleAuthorizationIsReleasedByTheEventThatSpentItsNonce) {
+  const KeyPair op = Key(9), user = Key(5);
+  const Bytes32 prover;
+  rules::CustodyLedger ledger;
+  ASSERT_TRUE(ledger.CreditChain(user.public_key, kCoin, Amount::FromRaw(1000)).ok());
+  matcher::Engine engine(matcher::EngineOptions{prover, op.public_key});
+  ASSERT_TRUE(engine.CreditChain(user.public_key, kCoin, Amount::FromRaw(1000)).ok());
+  const rules::Command deposit = DepositOf(user, 1, 300, prover);
+  absl::StatusOr<rules::EventProof> pd = engine.Submit(deposit);
+  ASSERT_TRUE(pd.ok());
+  AuthorizationBook book;
+  ASSERT_TRUE(book.Add(1, deposit).ok());
+  ASSERT_TRUE(book.Add(2, DepositOf(user, 5, 100, prover)).ok());  // never sequenced
+  Verifier verifier(Config{prover, op.public_key}, ledger);
+  verifier.RequireAuthorizations(&book);
+  const Verdict vd = verifier.Verify(*pd);
+  ASSERT_TRUE(vd.ok()) << vd.detail;
+  EXPECT_EQ(vd.consumed_authorization, 1u);
+  EXPECT_TRUE(vd.released_authorizations.empty()) << "nonce 5 is still ahead";
+  EXPECT_EQ(book.Reserved(user.public_key, kCoin).raw(), 100u);
+  rules::Command withdraw;
+  withdraw.signer = user.public_key;
+  withdraw.nonce = 6;
+  withdraw.body = rules::Withdraw{kCoin, Amount::FromRaw(10)};
+  rules::SignCommand(prover, user.secret_key, withdraw);
+  absl::StatusOr<rules::EventProof> pw = engine.Submit(withdraw);
+  ASSERT_TRUE(pw.ok());
+  const Verdict vw = verifier.Verify(*pw);
+  ASSERT_TRUE(vw.ok()) << vw.detail;
+  EXPECT_EQ(vw.released_authorizations, std::vector<uint64_t>{2});
+  EXPECT_EQ(book.Reserved(user.public_key, kCoin).raw(), 0u);
+  EXPECT_EQ(book.size(), 0u);
 }
 
 }  // namespace
