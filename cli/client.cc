@@ -174,7 +174,47 @@ absl::StatusOr<v1::GetBookResponse> Client::GetBook(rules::MarketId market, uint
                          return matcher_->GetBook(c, request, r);
                        })));
   POM_RETURN_IF_ERROR(VerifyStateProof(response.proof()));
+  POM_RETURN_IF_ERROR(CheckBookAgainstProof(response, depth == 0 ? 10 : depth));
   return response;
+}
+
+absl::Status CheckBookAgainstProof(const v1::GetBookResponse& book, uint32_t depth) {
+  const v1::StateProof& proof = book.proof();
+  const size_t levels = static_cast<size_t>(book.bids_size() + book.asks_size());
+  if (proof.leaves_size() != static_cast<int>(3 + 2 * levels)) {
+    return absl::DataLossError("the book proof does not hold the market, best price, book and level leaves");
+  }
+  POM_ASSIGN_OR_RETURN(const Bytes32 best_value, rpc::Bytes32FromWire(proof.leaves(1).value(), "bestprice"));
+  const rules::BestPrices best = rules::BestPricesFromValue(best_value);
+  int leaf = 3;
+  for (const bool bids : {true, false}) {
+    const auto& side = bids ? book.bids() : book.asks();
+    u128 expected = bids ? best.bid.raw() : best.ask.raw();  // the next level's price (0: none)
+    for (int i = 0; i < side.size(); ++i, leaf += 2) {
+      POM_ASSIGN_OR_RETURN(const u128 price, codec::U128FromBytes(side[i].price(), "price"));
+      POM_ASSIGN_OR_RETURN(const u128 amount, codec::U128FromBytes(side[i].amount(), "amount"));
+      if (price != expected) {
+        return absl::DataLossError(absl::StrCat("book level ", i, " is not the next proven level: a level was left out"));
+      }
+      POM_ASSIGN_OR_RETURN(const Bytes32 volume_value, rpc::Bytes32FromWire(proof.leaves(leaf).value(), "orderpage"));
+      absl::StatusOr<Amount> volume = rules::PageVolumeFromValue(volume_value);
+      if (!volume.ok() || volume->raw() != amount) {
+        return absl::DataLossError(absl::StrCat("book level ", i, " amount differs from its proven orderpage leaf"));
+      }
+      const std::string& record = proof.leaves(leaf + 1).record();
+      absl::StatusOr<rules::PageRecord> page = rules::DecodePageRecord(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(record.data()), record.size()));
+      if (!page.ok() || page->side != (bids ? rules::Side::kBuy : rules::Side::kSell)) {
+        return absl::DataLossError(absl::StrCat("book level ", i, " has no proven page record of its side"));
+      }
+      expected = page->worse.raw();
+    }
+    // A side shorter than the depth asked for must end where the proven chain ends.
+    if (static_cast<uint32_t>(side.size()) < depth && expected != 0) {
+      return absl::DataLossError("the book ends before its proven last level: levels were left out");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::MatcherStatus> Client::MatcherStatus() {

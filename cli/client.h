@@ -28,6 +28,13 @@ uint64_t FreshNonce();
 // to its leaf's value. Errors: DataLoss naming what does not hold.
 absl::Status VerifyStateProof(const v1::StateProof& proof);
 
+// Checks that a GetBook answer's levels are exactly the proven ones: the first level of each
+// side is the proven best price, each next level is the one its predecessor's page record links
+// to, each amount is its orderpage leaf's volume, and a side shorter than `depth` ends where the
+// chain ends (nothing left out). REQUIRES: VerifyStateProof(book.proof()) passed.
+// Errors: DataLoss naming the first level that does not hold.
+absl::Status CheckBookAgainstProof(const v1::GetBookResponse& book, uint32_t depth);
+
 class Client {
  public:
   Client(const std::string& matcher, const std::string& verifier,

@@ -190,6 +190,27 @@ TEST_F(ServicesTest, DepositsTradesCancelAndWithdrawalsEndWithTheChainBalancesTh
   const v1::SubmitResponse a = Submit(u1, Limit(rules::Side::kSell, "100", "10"));
   const v1::SubmitResponse b = Submit(u3, Limit(rules::Side::kSell, "101", "5"));
   const v1::SubmitResponse c = Submit(u3, Limit(rules::Side::kSell, "105", "5"));
+  // The book with its proof: three ask levels, chained by their page records. A client that is
+  // shown the book without its middle level, or with a changed amount, or cut short, notices.
+  absl::StatusOr<v1::GetBookResponse> asks = client_->GetBook(kMarket, 10);
+  ASSERT_TRUE(asks.ok()) << asks.status();
+  ASSERT_EQ(asks->asks_size(), 3);
+  EXPECT_EQ(FormatDecimal(Raw(asks->asks(1).price())), "101");
+  ASSERT_TRUE(client_->GetBook(kMarket, 2).ok());
+  {
+    v1::GetBookResponse hidden = *asks;  // level 101 left out (its leaves too)
+    hidden.mutable_asks()->DeleteSubrange(1, 1);
+    hidden.mutable_proof()->mutable_leaves()->DeleteSubrange(5, 2);
+    EXPECT_TRUE(absl::IsDataLoss(client::CheckBookAgainstProof(hidden, 10)));
+    v1::GetBookResponse changed = *asks;
+    changed.mutable_asks(0)->set_amount(codec::U128Bytes(Dec("9").raw()));
+    EXPECT_TRUE(absl::IsDataLoss(client::CheckBookAgainstProof(changed, 10)));
+    v1::GetBookResponse cut = *asks;  // the last level dropped, as if there were no more
+    cut.mutable_asks()->RemoveLast();
+    cut.mutable_proof()->mutable_leaves()->DeleteSubrange(7, 2);
+    EXPECT_TRUE(absl::IsDataLoss(client::CheckBookAgainstProof(cut, 10)));
+    EXPECT_TRUE(client::CheckBookAgainstProof(*asks, 10).ok());
+  }
   // u2 takes all of a at 100 and 2 of b at 101; u4 takes the other 3 of b.
   const v1::SubmitResponse t1 = Submit(u2, Limit(rules::Side::kBuy, "101", "12"));
   ASSERT_EQ(t1.outcome().fills_size(), 2);
