@@ -6,14 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "bench/daemon_bench.h"
 #include "cli/client.h"
 #include "common/status_macros.h"
 #include "proto/codec.h"
@@ -25,47 +24,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr rules::MarketId kMarket{rules::Currency{1}, rules::Currency{2}};
-constexpr u128 kUnit = 1'000'000'000'000'000'000ull;  // 1.0
-
-KeyPair KeyFor(uint64_t seed, uint32_t index) {
-  Bytes32 s;
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<uint8_t>(seed >> (8 * i));
-  for (int i = 0; i < 4; ++i) s[8 + i] = static_cast<uint8_t>(index >> (8 * i));
-  s[31] = 0xe2;
-  return KeyPairFromSeed(s);
-}
-
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
 }  // namespace
 
 absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
   if (o.users < o.clients || o.clients == 0) return absl::InvalidArgumentError("need users >= clients >= 1");
-  std::string tmpl = (std::filesystem::temp_directory_path() / "pom-e2e-XXXXXX").string();
-  const std::string dir = ::mkdtemp(tmpl.data());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{dir};
-
-  // A genesis with funded users.
-  const KeyPair op = KeyFor(o.seed, 0xffffffff);
-  std::vector<KeyPair> users;
-  codec::Genesis genesis;
-  genesis.prover_id[0] = 0xe2;
-  genesis.operator_key = op.public_key;
-  for (uint32_t u = 0; u < o.users; ++u) {
-    users.push_back(KeyFor(o.seed, u));
-    for (uint32_t c : {1u, 2u}) {
-      genesis.chain_balances.push_back({users.back().public_key, rules::Currency{c}, Amount::FromRaw(kUnit * 1'000'000'000)});
-    }
-  }
-  std::ofstream(dir + "/genesis.json") << codec::GenesisToJson(genesis);
+  BenchDir work("pom-e2e");
+  const std::string dir = work.path();
+  BenchAccounts accounts = WriteFundedGenesis(dir + "/genesis.json", o.seed, 0xe2, o.users);
+  const std::vector<KeyPair>& users = accounts.users;
+  std::vector<uint64_t>& nonces = accounts.nonces;
 
   const int mport = testing::FreePort();
   int vport = testing::FreePort();
@@ -83,28 +50,8 @@ absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
   }
   client::Client setup(maddr, vaddr, milliseconds(30'000));
 
-  // The market and the deposits (untimed).
-  rules::Command create;
-  rules::MarketRecord params;
-  params.status = rules::MarketStatus::kOpen;
-  params.price_decimals = 2;
-  params.amount_decimals = 3;
-  params.maker_fee_ppm = 100;
-  params.taker_fee_ppm = 200;
-  params.max_makers = 20;
-  create.body = rules::CreateMarket{kMarket, params};
-  POM_RETURN_IF_ERROR(setup.Sign(op, create));
-  POM_RETURN_IF_ERROR(setup.Submit(create).status());
-  std::vector<uint64_t> nonces(o.users, 1);
-  for (uint32_t u = 0; u < o.users; ++u) {
-    for (uint32_t c : {1u, 2u}) {
-      rules::Command d;
-      d.nonce = nonces[u]++;
-      d.body = rules::Deposit{rules::Currency{c}, Amount::FromRaw(kUnit * 1'000'000)};
-      POM_RETURN_IF_ERROR(setup.Sign(users[u], d));
-      POM_RETURN_IF_ERROR(setup.Authorize(d).status());
-    }
-  }
+  // The market and the deposits, authorized at the verifier (untimed).
+  POM_RETURN_IF_ERROR(CreateMarketAndDeposit(setup, accounts, kBenchUnit * 1'000'000, /*authorize=*/true));
   const uint64_t setup_events = 1 + 2ull * o.users;
   POM_RETURN_IF_ERROR(setup.WaitVerified(setup_events, milliseconds(120'000)).status());
 
@@ -113,14 +60,7 @@ absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
   std::mt19937_64 rng(o.seed);
   for (uint64_t i = 0; i < o.events; ++i) {
     const uint32_t u = static_cast<uint32_t>(i % o.users);
-    rules::PlaceOrder p;
-    p.market = kMarket;
-    p.side = rng() % 2 ? rules::Side::kBuy : rules::Side::kSell;
-    const int64_t offset = static_cast<int64_t>(rng() % 11) - 5;
-    const u128 ticks = static_cast<u128>(10'000 + (p.side == rules::Side::kBuy ? -offset : offset));
-    p.price = Price::FromRaw(ticks * (kUnit / 100));
-    p.amount = Amount::FromRaw(static_cast<u128>(1 + rng() % 20) * (kUnit / 1000));
-    p.time_in_force = rng() % 4 == 0 ? rules::TimeInForce::kIoc : rules::TimeInForce::kGtc;
+    const rules::PlaceOrder p = BenchOrder(rng);
     rules::Command c;
     c.nonce = nonces[u]++;
     c.body = p;

@@ -6,8 +6,6 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -19,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "bench/daemon_bench.h"
 #include "cli/client.h"
 #include "common/money.h"
 #include "common/status_macros.h"
@@ -35,23 +34,6 @@ using tcp = asio::ip::tcp;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr rules::MarketId kMarket{rules::Currency{1}, rules::Currency{2}};
-constexpr u128 kUnit = 1'000'000'000'000'000'000ull;
-
-KeyPair LoadKey(uint64_t seed, uint32_t index) {
-  Bytes32 s;
-  for (int i = 0; i < 8; ++i) s[i] = static_cast<uint8_t>(seed >> (8 * i));
-  for (int i = 0; i < 4; ++i) s[8 + i] = static_cast<uint8_t>(index >> (8 * i));
-  s[31] = 0x77;
-  return KeyPairFromSeed(s);
-}
-
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
-}
-
 // One trader connection: a logged-on WebSocket, a queue of frames to write, and the replies
 // read back (their ids index the plan).
 struct Connection {
@@ -66,25 +48,11 @@ struct Connection {
 
 absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
   if (o.rates.empty() || o.users == 0) return absl::InvalidArgumentError("need rates and users");
-  std::string tmpl = (std::filesystem::temp_directory_path() / "pom-load-XXXXXX").string();
-  const std::string dir = ::mkdtemp(tmpl.data());
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { std::filesystem::remove_all(dir); }
-  } cleanup{dir};
-
-  const KeyPair op = LoadKey(o.seed, 0xffffffff);
-  std::vector<KeyPair> users;
-  codec::Genesis genesis;
-  genesis.prover_id[0] = 0x77;
-  genesis.operator_key = op.public_key;
-  for (uint32_t u = 0; u < o.users; ++u) {
-    users.push_back(LoadKey(o.seed, u));
-    for (uint32_t c : {1u, 2u}) {
-      genesis.chain_balances.push_back({users.back().public_key, rules::Currency{c}, Amount::FromRaw(kUnit * 1'000'000'000)});
-    }
-  }
-  std::ofstream(dir + "/genesis.json") << codec::GenesisToJson(genesis);
+  BenchDir work("pom-load");
+  const std::string dir = work.path();
+  BenchAccounts accounts = WriteFundedGenesis(dir + "/genesis.json", o.seed, 0x77, o.users);
+  const std::vector<KeyPair>& users = accounts.users;
+  std::vector<uint64_t>& nonces = accounts.nonces;
   const int gport = testing::FreePort();
   int wport = testing::FreePort();
   while (wport == gport) wport = testing::FreePort();
@@ -98,27 +66,8 @@ absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
     return absl::UnavailableError(absl::StrCat("pom-matcher did not start: ", matcher.errors()));
   }
   client::Client setup(absl::StrCat("127.0.0.1:", gport), "", std::chrono::milliseconds(30'000));
-  rules::Command create;
-  rules::MarketRecord params;
-  params.status = rules::MarketStatus::kOpen;
-  params.price_decimals = 2;
-  params.amount_decimals = 3;
-  params.maker_fee_ppm = 100;
-  params.taker_fee_ppm = 200;
-  params.max_makers = 20;
-  create.body = rules::CreateMarket{kMarket, params};
-  POM_RETURN_IF_ERROR(setup.Sign(op, create));
-  POM_RETURN_IF_ERROR(setup.Submit(create).status());
-  std::vector<uint64_t> nonces(o.users, 1);
-  for (uint32_t u = 0; u < o.users; ++u) {
-    for (uint32_t c : {1u, 2u}) {
-      rules::Command d;
-      d.nonce = nonces[u]++;
-      d.body = rules::Deposit{rules::Currency{c}, Amount::FromRaw(kUnit * 100'000'000)};
-      POM_RETURN_IF_ERROR(setup.Sign(users[u], d));
-      POM_RETURN_IF_ERROR(setup.Submit(d).status());
-    }
-  }
+  // Standalone: the deposits go straight to Submit, backed by the genesis.
+  POM_RETURN_IF_ERROR(CreateMarketAndDeposit(setup, accounts, kBenchUnit * 100'000'000, /*authorize=*/false));
   POM_ASSIGN_OR_RETURN(const Bytes32 prover, setup.ProverId());
 
   // Connect and log every user on (synchronously; untimed).
@@ -217,13 +166,7 @@ absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
     plan.reserve(current.n);
     for (uint64_t i = 0; i < current.n; ++i) {
       const uint32_t u = static_cast<uint32_t>(i % o.users);
-      rules::PlaceOrder p;
-      p.market = kMarket;
-      p.side = rng() % 2 ? rules::Side::kBuy : rules::Side::kSell;
-      const int64_t offset = static_cast<int64_t>(rng() % 11) - 5;
-      p.price = Price::FromRaw(static_cast<u128>(10'000 + (p.side == rules::Side::kBuy ? -offset : offset)) * (kUnit / 100));
-      p.amount = Amount::FromRaw(static_cast<u128>(1 + rng() % 20) * (kUnit / 1000));
-      p.time_in_force = rng() % 4 == 0 ? rules::TimeInForce::kIoc : rules::TimeInForce::kGtc;
+      const rules::PlaceOrder p = BenchOrder(rng);
       rules::Command c;
       c.signer = users[u].public_key;
       c.nonce = nonces[u]++;

@@ -1,5 +1,7 @@
 #include "matcher/engine.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
 #include "common/rules/rules.h"
@@ -123,6 +125,24 @@ absl::StatusOr<Engine::LeafProof> Engine::ProveLeaves(std::span<const rules::Raw
     out.values.push_back(value);
   }
   POM_ASSIGN_OR_RETURN(out.multiproof, tree_->Multiproof(tree_keys));
+  return out;
+}
+
+absl::StatusOr<Engine::AccountProof> Engine::ProveAccount(const rules::AccountId& user,
+                                                          std::vector<uint32_t> currencies) const {
+  AccountProof out;
+  if (currencies.empty()) {
+    state_.ForEachMarket([&](rules::MarketId market, const FastState::Book&) {
+      currencies.push_back(market.base.id);
+      currencies.push_back(market.quote.id);
+    });
+  }
+  std::sort(currencies.begin(), currencies.end());
+  currencies.erase(std::unique(currencies.begin(), currencies.end()), currencies.end());
+  for (uint32_t c : currencies) out.keys.push_back(rules::AccountKey(user, rules::Currency{c}));
+  out.keys.push_back(rules::NonceKey(user));
+  out.currencies = std::move(currencies);
+  POM_ASSIGN_OR_RETURN(out.proof, ProveLeaves(out.keys));
   return out;
 }
 

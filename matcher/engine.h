@@ -75,6 +75,16 @@ class Engine {
   };
   absl::StatusOr<LeafProof> ProveLeaves(std::span<const rules::RawKey> keys) const;
 
+  // `user`'s account leaves in `currencies` (sorted, duplicates dropped; empty: every currency of
+  // every market), then its nonce leaf, proven against root(). Errors: those of ProveLeaves.
+  struct AccountProof {
+    std::vector<uint32_t> currencies;
+    std::vector<rules::RawKey> keys;  // one account leaf per currency, then the nonce leaf
+    LeafProof proof;                  // values in the order of keys
+    rules::Balance balance(size_t i) const { return rules::BalanceFromValue(proof.values[i]); }
+  };
+  absl::StatusOr<AccountProof> ProveAccount(const rules::AccountId& user, std::vector<uint32_t> currencies) const;
+
   const Bytes32& root() const { return tree_->root(); }
   // Non-empty leaves in the state tree (0 when the tree lives in an external store).
   size_t live_leaves() const { return owned_store_ ? owned_store_->leaf_count() : 0; }

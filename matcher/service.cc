@@ -9,7 +9,6 @@
 #include <functional>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <thread>
 #include <utility>
 #include <variant>
@@ -262,30 +261,16 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
   static absl::Status AnswerAccount(DurableMatcher& m, const rules::AccountId& user, std::vector<uint32_t> wanted,
                                     v1::GetAccountResponse* response) {
     const Engine& engine = m.engine();
-    if (wanted.empty()) {
-      std::set<uint32_t> currencies;
-      engine.state().ForEachMarket([&](rules::MarketId market, const FastState::Book&) {
-        currencies.insert(market.base.id);
-        currencies.insert(market.quote.id);
-      });
-      wanted.assign(currencies.begin(), currencies.end());
-    } else {
-      std::sort(wanted.begin(), wanted.end());
-      wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    }
-    std::vector<rules::RawKey> keys;
-    for (uint32_t c : wanted) keys.push_back(rules::AccountKey(user, rules::Currency{c}));
-    keys.push_back(rules::NonceKey(user));
-    POM_ASSIGN_OR_RETURN(Engine::LeafProof proof, engine.ProveLeaves(keys));
-    for (size_t i = 0; i < wanted.size(); ++i) {
-      const rules::Balance b = rules::BalanceFromValue(proof.values[i]);
+    POM_ASSIGN_OR_RETURN(Engine::AccountProof account, engine.ProveAccount(user, std::move(wanted)));
+    for (size_t i = 0; i < account.currencies.size(); ++i) {
+      const rules::Balance b = account.balance(i);
       v1::AccountBalance* out = response->add_balances();
-      out->set_currency(wanted[i]);
+      out->set_currency(account.currencies[i]);
       out->set_available(codec::U128Bytes(b.available.raw()));
       out->set_frozen(codec::U128Bytes(b.frozen.raw()));
     }
     response->set_nonce(engine.state().NonceOf(user));
-    FillProof(engine, keys, proof, {}, response->mutable_proof());
+    FillProof(engine, account.keys, account.proof, {}, response->mutable_proof());
     return absl::OkStatus();
   }
 

@@ -709,34 +709,25 @@ std::optional<Failure> Session::Balances(const json& id, bool with_proof) {
   gateway_->backend().Query(
       [weak, id, &io, account, with_proof](DurableMatcher& m) {
         const Engine& engine = m.engine();
-        std::set<uint32_t> currencies;
-        engine.state().ForEachMarket([&](rules::MarketId market, const matcher::FastState::Book&) {
-          currencies.insert(market.base.id);
-          currencies.insert(market.quote.id);
-        });
-        std::vector<rules::RawKey> keys;
-        for (uint32_t c : currencies) keys.push_back(rules::AccountKey(account, rules::Currency{c}));
-        keys.push_back(rules::NonceKey(account));
-        absl::StatusOr<Engine::LeafProof> proof = engine.ProveLeaves(keys);
+        absl::StatusOr<Engine::AccountProof> proof = engine.ProveAccount(account, {});
         json result;
         json balances = json::array();
         json leaves = json::array();
-        size_t i = 0;
-        for (uint32_t c : currencies) {
-          const rules::Balance b = proof.ok() ? rules::BalanceFromValue(proof->values[i]) : rules::Balance();
-          balances.push_back(json{{"currency", c}, {"available", Dec(b.available.raw())}, {"frozen", Dec(b.frozen.raw())}});
-          ++i;
+        for (size_t i = 0; proof.ok() && i < proof->currencies.size(); ++i) {
+          const rules::Balance b = proof->balance(i);
+          balances.push_back(
+              json{{"currency", proof->currencies[i]}, {"available", Dec(b.available.raw())}, {"frozen", Dec(b.frozen.raw())}});
         }
         result["balances"] = balances;
         result["nonce"] = engine.state().NonceOf(account);
         result["sequence"] = engine.sequence();
         if (with_proof && proof.ok()) {
-          for (size_t k = 0; k < keys.size(); ++k) {
-            leaves.push_back(json{{"raw_key", Hex(keys[k].span())}, {"value", Hex(proof->values[k].span())}});
+          for (size_t k = 0; k < proof->keys.size(); ++k) {
+            leaves.push_back(json{{"raw_key", Hex(proof->keys[k].span())}, {"value", Hex(proof->proof.values[k].span())}});
           }
           result["root"] = Hex(engine.root().span());
           result["leaves"] = leaves;
-          result["multiproof"] = Hex(proof->multiproof);
+          result["multiproof"] = Hex(proof->proof.multiproof);
         }
         const bool ok = proof.ok();
         asio::post(io, [weak, id, result = std::move(result), ok]() mutable {
