@@ -39,10 +39,11 @@ absl::StatusOr<E2eResult> RunE2e(const E2eOptions& o) {
   while (vport == mport) vport = testing::FreePort();
   const std::string maddr = absl::StrCat("127.0.0.1:", mport), vaddr = absl::StrCat("127.0.0.1:", vport);
   testing::Process verifier({o.bin_dir + "/pom-verifier", "serve", "--genesis", dir + "/genesis.json", "--data",
-                             dir + "/verifier", "--listen", vaddr, "--matcher", maddr},
+                             dir + "/verifier", "--listen", vaddr, "--matcher", maddr, "--admin-listen", "127.0.0.1:0"},
                             dir + "/verifier.out");
   testing::Process matcher({o.bin_dir + "/pom-matcher", "serve", "--genesis", dir + "/genesis.json", "--data",
-                            dir + "/matcher", "--listen", maddr, "--verifier", vaddr, "--ws-listen", "127.0.0.1:0"},
+                            dir + "/matcher", "--listen", maddr, "--verifier", vaddr, "--ws-listen", "127.0.0.1:0",
+                            "--admin-listen", "127.0.0.1:0"},
                            dir + "/matcher.out");
   if (!verifier.WaitForOutput("listening", std::chrono::seconds(30)) ||
       !matcher.WaitForOutput("listening", std::chrono::seconds(30))) {

@@ -60,7 +60,7 @@ absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
   testing::Process matcher({o.bin_dir + "/pom-matcher", "serve", "--genesis", dir + "/genesis.json", "--data",
                             dir + "/matcher", "--listen", absl::StrCat("127.0.0.1:", gport), "--ws-listen",
                             absl::StrCat("127.0.0.1:", wport), "--ws-rate", "1000000", "--ws-max-queued", "1000000",
-                            "--ws-max-connections-per-address", "100000"},
+                            "--ws-max-connections-per-address", "100000", "--admin-listen", "127.0.0.1:0"},
                            dir + "/matcher.out");
   if (!matcher.WaitForOutput("listening port=", std::chrono::seconds(30))) {
     return absl::UnavailableError(absl::StrCat("pom-matcher did not start: ", matcher.errors()));

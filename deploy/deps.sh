@@ -10,10 +10,14 @@ packages=(
   libboost-dev libabsl-dev libxxhash-dev libssl-dev librocksdb-dev
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
   libsodium-dev
+  # operations: config, logs, metrics, systemd notify
+  libtomlplusplus-dev libcli11-dev libspdlog-dev prometheus-cpp-dev libsystemd-dev
   # tests and benchmarks
   zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   # the WebSocket client tests (Debian's /usr/bin/python3)
   python3-websockets python3-nacl
+  # the deploy files' offline checks (tests/deploy): units, compose, Kubernetes manifests
+  systemd yamllint docker-compose python3-yaml curl
 )
 # Fuzzers (tests/fuzz) build with clang-14's libFuzzer; pass --fuzz to install it.
 if [[ "${1:-}" == "--fuzz" ]]; then

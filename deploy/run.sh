@@ -11,6 +11,8 @@
 #   POM_MATCHER_PORT=N      matcher gRPC port (default 50051)
 #   POM_VERIFIER_PORT=N     verifier gRPC port (default 50052)
 #   POM_WS_PORT=N           matcher WebSocket port (default 8080)
+#   POM_MATCHER_ADMIN_PORT=N, POM_VERIFIER_ADMIN_PORT=N
+#                           admin HTTP ports: /metrics, /livez, /readyz (default 9151, 9152)
 #   POM_BIN_DIR=DIR         use these binaries instead of installing and building (tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,8 @@ var="${POM_VAR:-./var}"
 matcher_port="${POM_MATCHER_PORT:-50051}"
 verifier_port="${POM_VERIFIER_PORT:-50052}"
 ws_port="${POM_WS_PORT:-8080}"
+matcher_admin_port="${POM_MATCHER_ADMIN_PORT:-9151}"
+verifier_admin_port="${POM_VERIFIER_ADMIN_PORT:-9152}"
 
 if [[ -z "${POM_BIN_DIR:-}" ]]; then
   deploy/deps.sh
@@ -50,11 +54,13 @@ stop() {
 trap stop INT TERM
 
 "$bin/pom-verifier" serve --genesis "$var/dev/genesis.json" --data "$var/verifier" \
-  --listen "127.0.0.1:$verifier_port" --matcher "127.0.0.1:$matcher_port" >"$var/verifier.log" 2>&1 &
+  --listen "127.0.0.1:$verifier_port" --matcher "127.0.0.1:$matcher_port" \
+  --admin-listen "127.0.0.1:$verifier_admin_port" --log-format text >"$var/verifier.log" 2>&1 &
 pids+=($!)
 "$bin/pom-matcher" serve --genesis "$var/dev/genesis.json" --data "$var/matcher" \
   --listen "127.0.0.1:$matcher_port" --verifier "127.0.0.1:$verifier_port" \
-  --ws-listen "127.0.0.1:$ws_port" >"$var/matcher.log" 2>&1 &
+  --ws-listen "127.0.0.1:$ws_port" --admin-listen "127.0.0.1:$matcher_admin_port" --log-format text \
+  >"$var/matcher.log" 2>&1 &
 pids+=($!)
 
 wait_for() {  # file text

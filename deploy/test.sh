@@ -6,15 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-build=build
-flags=(-DCMAKE_BUILD_TYPE=Release)
-if [[ "${1:-}" == "--sanitize" ]]; then
-  build=build-asan
-  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOM_SANITIZE=ON)
-fi
-
 deploy/deps.sh
-jobs=$(nproc)
-cmake -S . -B "$build" -G Ninja "${flags[@]}"
-cmake --build "$build" -j"$jobs"
-ctest --test-dir "$build" --output-on-failure -j"$jobs"
+build=$(deploy/build.sh "$@" | tail -n 1)
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)"

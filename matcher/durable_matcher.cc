@@ -24,6 +24,10 @@
 namespace pom::matcher {
 namespace {
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 constexpr std::string_view kGenesisKey = "genesis";
 constexpr std::string_view kTreeKey = "tree";  // kRocksDb: sequence and root of the stored tree
 
@@ -308,6 +312,7 @@ absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
         continue;
       }
     }
+    const auto started = options_.observer ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     absl::StatusOr<rules::EventProof> proof = engine_->Submit(command);
     if (!proof.ok()) {
       if (absl::IsInternal(proof.status())) return Halt(proof.status());
@@ -321,14 +326,17 @@ absl::StatusOr<std::vector<SubmitResult>> DurableMatcher::SubmitBatch(
                                     command.nonce, coid});
     codec::ToProto(*proof, &wire);
     proofs.emplace_back(result.sequence, wire.SerializeAsString());
+    if (options_.observer) options_.observer->OnEvent(SecondsSince(started), proofs.back().second.size());
     if (options_.keep_proofs) result.proof = std::make_shared<const rules::EventProof>(*std::move(proof));
   }
   if (journal.empty()) return results;
   KillPoint("after-apply");
+  const auto sync_started = std::chrono::steady_clock::now();
   if (absl::Status s = store_->AppendJournal(journal); !s.ok()) return Halt(s);
   KillPoint("after-append");
   if (absl::Status s = store_->SyncJournal(); !s.ok()) return Halt(s);
   KillPoint("after-sync");
+  if (options_.observer) options_.observer->OnJournalSync(SecondsSince(sync_started));
   if (absl::Status s = store_->PutProofs(proofs); !s.ok()) return Halt(s);
   KillPoint("after-proof");
   if (options_.snapshot_interval > 0 &&
@@ -342,6 +350,7 @@ absl::Status DurableMatcher::WriteSnapshot() {
   if (!halted_.ok()) return halted_;
   const uint64_t seq = engine_->sequence();
   if (seq == last_snapshot_) return absl::OkStatus();
+  const auto started = std::chrono::steady_clock::now();
   const std::string bytes = EncodeSnapshot(seq, engine_->root(), engine_->state(), engine_->ledger());
   POM_RETURN_IF_ERROR(WriteSnapshotFile(snapshot_dir(), seq, bytes));
   if (nodes_) {
@@ -360,6 +369,7 @@ absl::Status DurableMatcher::WriteSnapshot() {
   if (options_.proof_retention > 0 && seq > options_.proof_retention) {
     POM_RETURN_IF_ERROR(store_->PruneProofs(seq - options_.proof_retention + 1));
   }
+  if (options_.observer) options_.observer->OnSnapshot(SecondsSince(started));
   return absl::OkStatus();
 }
 

@@ -37,6 +37,16 @@ class RocksDbNodeStore;
 
 enum class TreeStorage { kMemory, kRocksDb };
 
+// Told about the work of SubmitBatch and snapshots (metrics); called on the engine thread.
+class DurableMatcherObserver {
+ public:
+  virtual ~DurableMatcherObserver() = default;
+  // One sequenced event: the engine's apply and proof build, and the proof's size.
+  virtual void OnEvent(double seconds, size_t proof_bytes) = 0;
+  virtual void OnJournalSync(double seconds) = 0;  // append + sync of one group commit
+  virtual void OnSnapshot(double seconds) = 0;
+};
+
 struct DurableMatcherOptions {
   std::string data_dir;  // holds db/ (RocksDB) and snapshots/
   // Required when the data dir is new; afterwards it must equal the stored one (or be absent).
@@ -54,6 +64,7 @@ struct DurableMatcherOptions {
   // Each OK SubmitResult carries its event's proof (the WebSocket gateway derives its market
   // data from them).
   bool keep_proofs = false;
+  DurableMatcherObserver* observer = nullptr;  // not owned; may be null
 };
 
 struct SubmitResult {

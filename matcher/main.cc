@@ -5,25 +5,28 @@
 //                      [--acks FILE]
 //   pom-matcher proofs [--data DIR] --from SEQ --out FILE   (export from the proof store)
 //   pom-matcher recover [--data DIR] [--tree memory|rocksdb]  (recover, report, exit)
-//   pom-matcher serve [--data DIR] [--genesis FILE] [--listen HOST:PORT] [--verifier HOST:PORT]
-//                     [--snapshot-interval N] [--proof-retention N] [--tree memory|rocksdb]
-//                     [--max-batch N] [--queue-limit N] [--test-corrupt-proof-at SEQ]
-//                     [--ws-listen HOST:PORT | --no-ws]   (WebSocket gateway, default 127.0.0.1:8080)
-//                     [--ws-rate N] [--ws-max-queued N] [--ws-max-subscriptions N]
-//                     [--ws-max-connections-per-address N] [--ws-max-frame-bytes N]
-//                     [--ws-idle-timeout SECONDS] [--ws-handshake-timeout SECONDS]
+//   pom-matcher serve [--config FILE] [--print-config] [flags]   (pom-matcher serve --help lists
+//                     them; docs/operations.md: TOML file < flags < POM_MATCHER_* variables)
 //   pom-matcher demo
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <atomic>
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "matcher/demo.h"
 #include "matcher/ingest.h"
 #include "matcher/replay.h"
+#include "matcher/metrics.h"
 #include "matcher/service.h"
+#include "ops/config.h"
+#include "ops/daemon.h"
+#include "ops/log.h"
 #include "proto/rpc.h"
 #include "proto/stream.h"
 
@@ -37,13 +40,7 @@ int Usage() {
                "                          [--tree memory|rocksdb] [--acks FILE]\n"
                "       pom-matcher proofs [--data DIR] --from SEQ --out FILE\n"
                "       pom-matcher recover [--data DIR] [--tree memory|rocksdb]\n"
-               "       pom-matcher serve [--data DIR] [--genesis FILE] [--listen HOST:PORT]\n"
-               "                         [--verifier HOST:PORT] [--snapshot-interval N] [--proof-retention N]\n"
-               "                         [--tree memory|rocksdb] [--max-batch N] [--queue-limit N]\n"
-               "                         [--test-corrupt-proof-at SEQ] [--ws-listen HOST:PORT | --no-ws]\n"
-               "                         [--ws-rate N] [--ws-max-queued N] [--ws-max-subscriptions N]\n"
-               "                         [--ws-max-connections-per-address N] [--ws-max-frame-bytes N]\n"
-               "                         [--ws-idle-timeout SECONDS] [--ws-handshake-timeout SECONDS]\n"
+               "       pom-matcher serve [--config FILE] [--print-config] [flags]  (serve --help lists them)\n"
                "       pom-matcher demo\n");
   return 2;
 }
@@ -166,84 +163,142 @@ int RunProofs(int argc, char** argv) {
   return 0;
 }
 
-// The daemon: recovers, serves until SIGINT or SIGTERM, then stops cleanly (exit 0).
+// The daemon's configuration (docs/operations.md): file, then flags, then POM_MATCHER_* variables.
+pom::ops::ConfigSchema MatcherSchema() {
+  pom::ops::ConfigSchema c("matcher");
+  const pom::gateway::GatewayOptions g;
+  c.String("matcher.data", "data", kDefaultData, "data directory (RocksDB and snapshots)")
+      .String("matcher.genesis", "genesis", "", "genesis file; needed when the data directory is new")
+      .String("matcher.listen", "listen", "127.0.0.1:50051", "gRPC address (pom.v1.Matcher)")
+      .String("matcher.verifier", "verifier", "",
+              "the verifier's gRPC address; deposits then come only from its authorizations")
+      .String("matcher.tree", "tree", "memory", "where the tree's nodes live: memory or rocksdb")
+      .Choices({"memory", "rocksdb"})
+      .Integer("matcher.snapshot_interval", "snapshot-interval", 100'000, 0, INT64_MAX,
+               "events between snapshots (0: never)")
+      .Integer("matcher.proof_retention", "proof-retention", 0, 0, INT64_MAX, "proofs kept, newest first (0: all)")
+      .Integer("matcher.max_batch", "max-batch", 256, 1, 1 << 16, "commands per group commit")
+      .Integer("matcher.queue_limit", "queue-limit", 65'536, 1, 1 << 24,
+               "queued commands before Submit answers RESOURCE_EXHAUSTED")
+      .Bool("websocket.enabled", "no-ws", true, "turn the WebSocket gateway off", /*flag_sets=*/false)
+      .String("websocket.listen", "ws-listen", "127.0.0.1:8080", "WebSocket address (docs/websocket-api.md)")
+      .Integer("websocket.rate", "ws-rate", static_cast<int64_t>(g.requests_per_second), 1, 1'000'000,
+               "requests per second per connection (burst: twice that; per account: twice that)")
+      .Integer("websocket.max_queued", "ws-max-queued", static_cast<int64_t>(g.max_queued_messages), 1, 1 << 20,
+               "messages queued per connection before its books resync")
+      .Integer("websocket.max_subscriptions", "ws-max-subscriptions", static_cast<int64_t>(g.max_subscriptions), 1,
+               1 << 16, "subscriptions per connection")
+      .Integer("websocket.max_connections_per_address", "ws-max-connections-per-address",
+               static_cast<int64_t>(g.max_connections_per_address), 1, 1 << 20, "connections per client address")
+      .Integer("websocket.max_frame_bytes", "ws-max-frame-bytes", static_cast<int64_t>(g.max_frame_bytes), 256,
+               16 << 20, "largest request frame (larger: close 1009)")
+      .Integer("websocket.idle_timeout_seconds", "ws-idle-timeout", g.idle_timeout.count(), 1, 3600,
+               "a connection without traffic or pong is dropped after this")
+      .Integer("websocket.handshake_timeout_seconds", "ws-handshake-timeout", g.handshake_timeout.count(), 1, 3600,
+               "a connection that does not complete its handshake is dropped after this");
+  pom::ops::AddCommonKeys(c, "127.0.0.1:9151");
+  c.Integer("test.corrupt_proof_at", "test-corrupt-proof-at", 0, 0, INT64_MAX,
+            "test only: the feed serves this sequence's proof with a wrong new root")
+      .Hidden()
+      .Integer("test.recovery_delay_ms", "test-recovery-delay-ms", 0, 0, 600'000,
+               "test only: sleep this long before recovering (to observe /readyz)")
+      .Hidden();
+  return c;
+}
+
+// The daemon: recovers, serves until SIGINT or SIGTERM, then drains and stops (exit 0).
 int RunServe(int argc, char** argv) {
   pom::rpc::BlockTerminationSignals();  // before any thread starts: only sigwait sees them
-  pom::Flags flags({"data", "genesis", "listen", "verifier", "snapshot-interval", "proof-retention", "tree",
-                    "max-batch", "queue-limit", "test-corrupt-proof-at", "ws-listen", "ws-rate", "ws-max-queued",
-                    "ws-max-subscriptions", "ws-max-connections-per-address", "ws-max-frame-bytes",
-                    "ws-idle-timeout", "ws-handshake-timeout"},
-                   {"no-ws"});
-  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
+  const pom::ops::ConfigSchema schema = MatcherSchema();
+  int exit_code = 0;
+  std::optional<pom::ops::Config> config = pom::ops::LoadOrExit(schema, "pom-matcher serve", argc, argv, 2, &exit_code);
+  if (!config.has_value()) return exit_code;
+  const pom::ops::Config& c = *config;
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  pom::matcher::MatcherMetrics metrics(*registry);
+  std::atomic<pom::matcher::MatcherServer*> serving{nullptr};
+  absl::StatusOr<std::unique_ptr<pom::ops::Lifecycle>> life = pom::ops::Lifecycle::Start(
+      c, "pom-matcher", registry,
+      [&] {
+        if (pom::matcher::MatcherServer* s = serving.load()) s->SampleMetrics();
+      },
+      &metrics.ready());
+  if (!life.ok()) return Fail(life.status());
+  std::printf("admin port=%d\n", (*life)->admin_port());
+  std::fflush(stdout);
+
   pom::matcher::DurableMatcherOptions o;
-  o.data_dir = flags.GetOr("data", kDefaultData);
-  if (flags.Has("genesis")) {
-    absl::StatusOr<pom::codec::Genesis> genesis = pom::codec::ReadGenesisFile(flags.GetOr("genesis", ""));
+  o.data_dir = c.String("matcher.data");
+  if (!c.String("matcher.genesis").empty()) {
+    absl::StatusOr<pom::codec::Genesis> genesis = pom::codec::ReadGenesisFile(c.String("matcher.genesis"));
     if (!genesis.ok()) return Fail(genesis.status());
     o.genesis = *std::move(genesis);
   }
-  auto interval = flags.GetU64Or("snapshot-interval", o.snapshot_interval);
-  auto retention = flags.GetU64Or("proof-retention", 0);
-  auto max_batch = flags.GetU64Or("max-batch", 256);
-  auto queue_limit = flags.GetU64Or("queue-limit", 65'536);
-  auto corrupt = flags.GetU64Or("test-corrupt-proof-at", 0);
-  for (const absl::Status& s :
-       {interval.status(), retention.status(), max_batch.status(), queue_limit.status(), corrupt.status()}) {
-    if (!s.ok()) return Fail(s);
-  }
-  o.snapshot_interval = *interval;
-  o.proof_retention = *retention;
-  const std::string tree = flags.GetOr("tree", "memory");
-  if (tree == "rocksdb") {
-    o.tree = pom::matcher::TreeStorage::kRocksDb;
-  } else if (tree != "memory") {
-    return Fail(absl::InvalidArgumentError("--tree must be memory or rocksdb"));
-  }
+  o.snapshot_interval = c.Unsigned("matcher.snapshot_interval");
+  o.proof_retention = c.Unsigned("matcher.proof_retention");
+  o.tree = c.String("matcher.tree") == "rocksdb" ? pom::matcher::TreeStorage::kRocksDb
+                                                 : pom::matcher::TreeStorage::kMemory;
+  const bool ws = c.Bool("websocket.enabled");
   o.signatures_prechecked = true;  // MatcherServer checks them on its gRPC threads
-  o.keep_proofs = !flags.Has("no-ws");  // the WebSocket gateway publishes from them
+  o.keep_proofs = ws;              // the WebSocket gateway publishes from them
+  o.observer = &metrics;
+  if (const int64_t delay = c.Integer("test.recovery_delay_ms"); delay > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay));
+  }
+  pom::log::Info("recovering", {{"data", o.data_dir}, {"tree", c.String("matcher.tree")}});
   absl::StatusOr<std::unique_ptr<pom::matcher::DurableMatcher>> matcher = pom::matcher::DurableMatcher::Open(o);
-  if (!matcher.ok()) return Fail(matcher.status());
-  PrintRecovery((*matcher)->recovery());
+  if (!matcher.ok()) {
+    pom::log::Error("recovery failed", {{"error", matcher.status().ToString()}});
+    return Fail(matcher.status());
+  }
+  const pom::matcher::RecoveryReport& rec = (*matcher)->recovery();
+  PrintRecovery(rec);
+  pom::log::Info("recovered", {{"snapshot", rec.snapshot_sequence},
+                               {"replayed", rec.replayed},
+                               {"proofs_restored", rec.proofs_restored},
+                               {"truncated_tail", rec.truncated_tail},
+                               {"seconds", rec.seconds},
+                               {"sequence", (*matcher)->sequence()}});
   pom::matcher::MatcherServiceOptions so;
-  so.listen = flags.GetOr("listen", so.listen);
-  so.verifier = flags.GetOr("verifier", "");
-  so.max_batch = static_cast<size_t>(std::clamp<uint64_t>(*max_batch, 1, 1 << 16));
-  so.queue_limit = static_cast<size_t>(std::max<uint64_t>(*queue_limit, 1));
-  so.corrupt_proof_at = *corrupt;
-  if (!flags.Has("no-ws")) so.ws_listen = flags.GetOr("ws-listen", "127.0.0.1:8080");
+  so.listen = c.String("matcher.listen");
+  so.verifier = c.String("matcher.verifier");
+  so.max_batch = static_cast<size_t>(c.Unsigned("matcher.max_batch"));
+  so.queue_limit = static_cast<size_t>(c.Unsigned("matcher.queue_limit"));
+  so.corrupt_proof_at = c.Unsigned("test.corrupt_proof_at");
+  so.metrics = &metrics;
+  so.snapshot_on_shutdown = o.snapshot_interval > 0;
+  if (ws) so.ws_listen = c.String("websocket.listen");
   {
     pom::gateway::GatewayOptions& g = so.gateway;
-    auto rate = flags.GetU64Or("ws-rate", static_cast<uint64_t>(g.requests_per_second));
-    auto queued = flags.GetU64Or("ws-max-queued", g.max_queued_messages);
-    auto subs = flags.GetU64Or("ws-max-subscriptions", g.max_subscriptions);
-    auto conns = flags.GetU64Or("ws-max-connections-per-address", g.max_connections_per_address);
-    auto frame = flags.GetU64Or("ws-max-frame-bytes", g.max_frame_bytes);
-    auto idle = flags.GetU64Or("ws-idle-timeout", static_cast<uint64_t>(g.idle_timeout.count()));
-    auto handshake = flags.GetU64Or("ws-handshake-timeout", static_cast<uint64_t>(g.handshake_timeout.count()));
-    for (const absl::Status& s :
-         {rate.status(), queued.status(), subs.status(), conns.status(), frame.status(), idle.status(),
-          handshake.status()}) {
-      if (!s.ok()) return Fail(s);
-    }
-    g.requests_per_second = static_cast<double>(std::clamp<uint64_t>(*rate, 1, 1'000'000));
+    g.requests_per_second = static_cast<double>(c.Integer("websocket.rate"));
     g.burst = 2 * g.requests_per_second;
     g.account_requests_per_second = 2 * g.requests_per_second;
-    g.max_queued_messages = std::clamp<uint64_t>(*queued, 1, 1 << 20);
-    g.max_subscriptions = std::clamp<uint64_t>(*subs, 1, 1 << 16);
-    g.max_connections_per_address = std::clamp<uint64_t>(*conns, 1, 1 << 20);
-    g.max_frame_bytes = std::clamp<uint64_t>(*frame, 256, 16 << 20);
-    g.idle_timeout = std::chrono::seconds(std::clamp<uint64_t>(*idle, 1, 3600));
-    g.handshake_timeout = std::chrono::seconds(std::clamp<uint64_t>(*handshake, 1, 3600));
+    g.max_queued_messages = c.Unsigned("websocket.max_queued");
+    g.max_subscriptions = c.Unsigned("websocket.max_subscriptions");
+    g.max_connections_per_address = c.Unsigned("websocket.max_connections_per_address");
+    g.max_frame_bytes = c.Unsigned("websocket.max_frame_bytes");
+    g.idle_timeout = std::chrono::seconds(c.Integer("websocket.idle_timeout_seconds"));
+    g.handshake_timeout = std::chrono::seconds(c.Integer("websocket.handshake_timeout_seconds"));
   }
   absl::StatusOr<std::unique_ptr<pom::matcher::MatcherServer>> server =
       pom::matcher::MatcherServer::Start(*std::move(matcher), so);
-  if (!server.ok()) return Fail(server.status());
-  if ((*server)->ws_port() != 0) std::printf("websocket port=%d\n", (*server)->ws_port());
-  std::printf("listening port=%d\n", (*server)->port());
+  if (!server.ok()) {
+    pom::log::Error("start failed", {{"error", server.status().ToString()}});
+    return Fail(server.status());
+  }
+  pom::matcher::MatcherServer* s = server->get();
+  serving.store(s);
+  if (s->ws_port() != 0) std::printf("websocket port=%d\n", s->ws_port());
+  std::printf("listening port=%d\n", s->port());
   std::fflush(stdout);
-  const int signal = pom::rpc::WaitForTerminationSignal();
-  std::fprintf(stderr, "pom-matcher: signal %d: stopping\n", signal);
-  (*server)->Shutdown();
+  (*life)->Ready(absl::StrCat("serving on port ", s->port()),
+                 [s] { return s->Health(); }, [s] { return s->EngineAlive(); });
+  pom::log::Info("serving", {{"grpc_port", s->port()}, {"websocket_port", s->ws_port()}, {"verifier", so.verifier}});
+  (*life)->WaitForStop();
+  s->Shutdown();
+  serving.store(nullptr);
+  (*life)->Stopped();
   std::printf("stopped\n");
   return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "ops/log.h"
 #include "proto/codec.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "proto/feed_writer.h"
@@ -33,6 +34,7 @@ struct CommandTask {
   rules::Command command;
   bool from_verifier = false;  // an authorization: exempt from the queue limit
   std::function<void(const SubmitResult&)> done;
+  std::chrono::steady_clock::time_point enqueued = std::chrono::steady_clock::now();
 };
 // A query that runs on the engine thread, between batches.
 using QueryTask = std::function<void(DurableMatcher&)>;
@@ -103,6 +105,10 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
 
   void Shutdown() {
     if (shut_down_.exchange(true)) return;
+    if (grpc::HealthCheckServiceInterface* health = health_.load()) {
+      health->SetServingStatus("pom.v1.Matcher", false);
+      health->SetServingStatus(false);
+    }
     // 1. The follower (it feeds the queue). 2. The engine: new calls get UNAVAILABLE, every
     // queued one is answered, then the thread stops. 3. The proof streams end with UNAVAILABLE.
     // 4. The server, at once: nothing of ours is in flight any more, and waiting would only wait
@@ -120,8 +126,48 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
     hub_.Close();
     rpc::AwaitNoSubscribers(hub_, std::chrono::seconds(2));
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
-    std::fprintf(stderr, "pom-matcher: stopped at sequence %llu\n",
-                 static_cast<unsigned long long>(head_sequence_.load()));
+    if (options_.snapshot_on_shutdown && halt_reason().empty()) {
+      if (absl::Status s = matcher_->WriteSnapshot(); !s.ok()) {
+        log::Warn("snapshot at shutdown failed", {{"error", s.ToString()}});
+      }
+    }
+    log::Info("matcher stopped", {{"sequence", head_sequence_.load()}});
+  }
+
+  std::string Health() const {
+    const std::string halted = halt_reason();
+    return halted.empty() ? std::string() : "halted: " + halted;
+  }
+
+  bool EngineAlive() const {
+    return std::chrono::steady_clock::now() - std::chrono::steady_clock::time_point(
+                                                  std::chrono::steady_clock::duration(engine_beat_.load())) <
+           std::chrono::seconds(15);
+  }
+
+  void SampleMetrics() {
+    if (options_.metrics == nullptr) return;
+    MatcherMetrics::Sampled v;
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      v.queue_depth = queue_.size();
+    }
+    {
+      std::lock_guard<std::mutex> lock(published_mu_);
+      v.sequence = published_sequence_;
+      v.halted = !halt_reason_.empty();
+      v.recovery_seconds = recovery_.seconds;
+      v.recovery_replayed = recovery_.replayed;
+    }
+    v.proof_subscribers = hub_.subscribers();
+    // The gateway's counters are atomics that live as long as the gateway; it is only reset at
+    // shutdown, after the admin endpoint stopped scraping.
+    options_.metrics->Sample(v, gateway_ ? &gateway_->stats() : nullptr);
+  }
+
+  std::string halt_reason() const {
+    std::lock_guard<std::mutex> lock(published_mu_);
+    return halt_reason_;
   }
 
   // ---- pom.v1.Matcher ----
@@ -131,12 +177,14 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::StatusOr<rules::Command> command = codec::FromProto(request->command());
     if (!command.ok()) {
+      if (options_.metrics) options_.metrics->Refused(Refusal::kInvalid);
       reactor->Finish(rpc::ToGrpc(command.status()));
       return reactor;
     }
     // Signatures are checked here, on gRPC's threads in parallel; the engine thread trusts them
     // (DurableMatcherOptions::signatures_prechecked).
     if (!rules::VerifyCommandSignature(prover_id_bytes_, *command)) {
+      if (options_.metrics) options_.metrics->Refused(Refusal::kBadSignature);
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "bad signature"));
       return reactor;
     }
@@ -346,8 +394,12 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
 
   absl::Status Enqueue(CommandTask task) {
     std::lock_guard<std::mutex> lock(queue_mu_);
-    if (engine_stopping_) return absl::UnavailableError("the matcher is stopping");
+    if (engine_stopping_) {
+      if (options_.metrics) options_.metrics->Refused(Refusal::kStopping);
+      return absl::UnavailableError("the matcher is stopping");
+    }
     if (!task.from_verifier && queue_.size() >= options_.queue_limit) {
+      if (options_.metrics) options_.metrics->Refused(Refusal::kQueueFull);
       return absl::ResourceExhaustedError(
           absl::StrCat("the matcher's queue is full (", options_.queue_limit, " commands); retry later"));
     }
@@ -372,7 +424,11 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
       std::deque<Task> taken;
       {
         std::unique_lock<std::mutex> lock(queue_mu_);
-        queue_cv_.wait(lock, [this] { return !queue_.empty() || engine_stopping_; });
+        while (!queue_cv_.wait_for(lock, std::chrono::seconds(1),
+                                   [this] { return !queue_.empty() || engine_stopping_; })) {
+          Beat();
+        }
+        Beat();
         if (queue_.empty()) return;  // stopping, and every queued call was answered
         // Commands up to max_batch, stopping at the first query (order is kept).
         while (!queue_.empty() && taken.size() < options_.max_batch) {
@@ -396,7 +452,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
       absl::StatusOr<std::vector<SubmitResult>> results = matcher_->SubmitBatch(commands);
       if (!results.ok()) {
         // Fail-stop: nothing of this batch was acknowledged; the matcher refuses all from now on.
-        std::fprintf(stderr, "pom-matcher: halted: %s\n", results.status().ToString().c_str());
+        log::Error("matcher halted: it sequences nothing more", {{"error", results.status().ToString()}});
         {
           std::lock_guard<std::mutex> lock(published_mu_);
           halt_reason_ = results.status().ToString();
@@ -408,7 +464,10 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
         }
         SubmitResult failed;
         failed.status = absl::UnavailableError(absl::StrCat("the matcher halted: ", results.status().message()));
-        for (CommandTask& t : batch) t.done(failed);
+        for (CommandTask& t : batch) {
+          if (options_.metrics) options_.metrics->Refused(Refusal::kHalted);
+          t.done(failed);
+        }
         continue;
       }
       // The gateway gets the events before anyone gets an answer, so a trader's reply never
@@ -419,7 +478,18 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
         if (r.proof) events.push_back(r.proof);
       }
       if (gateway_ && !events.empty()) gateway_->Publish(std::move(events));
-      for (size_t i = 0; i < batch.size(); ++i) batch[i].done((*results)[i]);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const SubmitResult& r = (*results)[i];
+        if (options_.metrics) {
+          if (r.status.ok()) {
+            options_.metrics->Sequenced(batch[i].command.kind(), r.outcome.reject);
+          } else {
+            options_.metrics->Refused(absl::IsAlreadyExists(r.status) ? Refusal::kDuplicate : Refusal::kInvalid);
+          }
+          options_.metrics->Answered(batch[i].enqueued);
+        }
+        batch[i].done(r);
+      }
       Publish();
       hub_.Notify();
     }
@@ -496,7 +566,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
     ++authorizations_refused_;
     std::lock_guard<std::mutex> lock(follower_mu_);
     last_refusal_ = absl::StrCat("authorization ", index, ": ", status.ToString());
-    std::fprintf(stderr, "pom-matcher: %s\n", last_refusal_.c_str());
+    log::Warn("deposit authorization refused", {{"authorization", index}, {"error", status.ToString()}});
   }
 
   MatcherServiceOptions options_;
@@ -518,7 +588,9 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
   std::thread engine_thread_;
 
   std::atomic<uint64_t> head_sequence_{0};
-  std::mutex published_mu_;
+  std::atomic<int64_t> engine_beat_{std::chrono::steady_clock::now().time_since_epoch().count()};
+  void Beat() { engine_beat_.store(std::chrono::steady_clock::now().time_since_epoch().count()); }
+  mutable std::mutex published_mu_;
   uint64_t published_sequence_ = 0;
   Bytes32 published_root_;
   uint64_t first_retained_proof_ = 1;
@@ -550,6 +622,9 @@ absl::StatusOr<std::unique_ptr<MatcherServer>> MatcherServer::Start(std::unique_
 
 int MatcherServer::port() const { return impl_->port(); }
 int MatcherServer::ws_port() const { return impl_->ws_port(); }
+std::string MatcherServer::Health() const { return impl_->Health(); }
+bool MatcherServer::EngineAlive() const { return impl_->EngineAlive(); }
+void MatcherServer::SampleMetrics() { impl_->SampleMetrics(); }
 
 void MatcherServer::Shutdown() {
   if (impl_) impl_->Shutdown();

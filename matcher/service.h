@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "matcher/durable_matcher.h"
 #include "matcher/gateway/ws_gateway.h"
+#include "matcher/metrics.h"
 
 namespace pom::matcher {
 
@@ -37,6 +38,10 @@ struct MatcherServiceOptions {
   // matcher must be opened with keep_proofs.
   std::string ws_listen;
   gateway::GatewayOptions gateway;
+  // Not owned; may be null. The matcher must have been opened with it as its observer too.
+  MatcherMetrics* metrics = nullptr;
+  // At shutdown, write a snapshot after the drain (restarts replay nothing).
+  bool snapshot_on_shutdown = true;
 };
 
 class MatcherServer {
@@ -50,8 +55,16 @@ class MatcherServer {
 
   int port() const;
   int ws_port() const;  // 0 without a gateway
-  // Stops taking new calls, ends proof streams with UNAVAILABLE, answers every queued command,
-  // stops the threads. Idempotent; the destructor calls it.
+  // Readiness: "" while serving; the reason otherwise (halted).
+  std::string Health() const;
+  // The engine thread took work or woke up within the last 15 s (the systemd watchdog).
+  bool EngineAlive() const;
+  // Refreshes the sampled gauges of options.metrics (before a scrape).
+  void SampleMetrics();
+  // The drain: health NOT_SERVING, WebSockets closed with 1001 (going away), new commands refused
+  // with UNAVAILABLE ("the matcher is stopping"), every queued command answered (so each
+  // acknowledged one is durable), proof streams ended with UNAVAILABLE, a snapshot written, the
+  // threads stopped. Idempotent; the destructor calls it.
   void Shutdown();
 
   class Impl;

@@ -14,6 +14,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "ops/admin_server.h"
+#include "ops/log.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
 #include "proto/codec.h"
 #include "proto/feed_writer.h"
 #include "proto/pom.grpc.pb.h"
@@ -37,11 +42,81 @@ std::string CommandBytes(const rules::Command& command) {
   return wire.SerializeAsString();
 }
 
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// pom_verifier_* (docs/operations.md "Metrics"); labels: reject reasons only.
+struct Metrics {
+  explicit Metrics(prometheus::Registry& r)
+      : verified(prometheus::BuildCounter()
+                     .Name("pom_verifier_proofs_verified_total")
+                     .Help("Proofs verified and accepted")
+                     .Register(r)
+                     .Add({})),
+        rejects(prometheus::BuildCounter()
+                    .Name("pom_verifier_rejects_total")
+                    .Help("Proofs rejected, by reason (the follower stops at the first)")
+                    .Register(r)),
+        verify(prometheus::BuildHistogram()
+                   .Name("pom_verifier_verify_seconds")
+                   .Help("Per proof: re-running the rules on its witness and checking both roots")
+                   .Register(r)
+                   .Add({}, ops::LatencyBuckets())),
+        head(Gauge(r, "pom_verifier_head_sequence", "Sequence of the last verified proof")),
+        matcher_head(Gauge(r, "pom_verifier_matcher_head_sequence", "The matcher's last sequence, from its feed")),
+        lag(Gauge(r, "pom_verifier_lag_events", "Events the matcher sequenced that are not verified yet")),
+        commits(prometheus::BuildCounter()
+                    .Name("pom_verifier_commits_total")
+                    .Help("Synced commits of the verified head")
+                    .Register(r)
+                    .Add({})),
+        commit(prometheus::BuildHistogram()
+                   .Name("pom_verifier_commit_seconds")
+                   .Help("Per commit of the verified head (a synced write)")
+                   .Register(r)
+                   .Add({}, ops::LatencyBuckets())),
+        following(Gauge(r, "pom_verifier_following", "1 while connected to the matcher's feed")),
+        faulty(Gauge(r, "pom_verifier_faulty", "1 once a proof was rejected: the prover is faulty or cheating")),
+        reconnects(prometheus::BuildCounter()
+                       .Name("pom_verifier_reconnects_total")
+                       .Help("Reconnections to the matcher's feed")
+                       .Register(r)
+                       .Add({})) {
+    for (uint8_t i = 1; i <= static_cast<uint8_t>(RejectReason::kCustody); ++i) {
+      const std::string_view name = RejectReasonName(static_cast<RejectReason>(i));
+      reject_by_reason.push_back(&rejects.Add({{"reason", std::string(name.substr(0, name.find(':')))}}));
+    }
+  }
+  static prometheus::Gauge& Gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+  }
+  void Reject(RejectReason reason) {
+    const size_t i = static_cast<size_t>(reason);
+    if (i >= 1 && i <= reject_by_reason.size()) reject_by_reason[i - 1]->Increment();
+  }
+
+  prometheus::Counter& verified;
+  prometheus::Family<prometheus::Counter>& rejects;
+  std::vector<prometheus::Counter*> reject_by_reason;
+  prometheus::Histogram& verify;
+  prometheus::Gauge& head;
+  prometheus::Gauge& matcher_head;
+  prometheus::Gauge& lag;
+  prometheus::Counter& commits;
+  prometheus::Histogram& commit;
+  prometheus::Gauge& following;
+  prometheus::Gauge& faulty;
+  prometheus::Counter& reconnects;
+};
+
 }  // namespace
 
 class VerifierServer::Impl final : public v1::Verifier::CallbackService {
  public:
-  explicit Impl(VerifierServiceOptions options) : options_(std::move(options)) {}
+  explicit Impl(VerifierServiceOptions options) : options_(std::move(options)) {
+    if (options_.metrics != nullptr) metrics_ = std::make_unique<Metrics>(*options_.metrics);
+  }
 
   absl::Status Open() {
     POM_ASSIGN_OR_RETURN(VerifierGenesis genesis, LoadVerifierGenesis(options_.genesis_path));
@@ -103,8 +178,29 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
     hub_.Close();
     rpc::AwaitNoSubscribers(hub_, std::chrono::seconds(2));
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
-    std::fprintf(stderr, "pom-verifier: stopped at sequence %llu\n",
-                 static_cast<unsigned long long>(VerifiedSequence()));
+    log::Info("verifier stopped", {{"sequence", VerifiedSequence()}});
+  }
+
+  std::string Health() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (state_ == "stopped" && rejection_.ok()) return "stopped: " + last_error_;
+    return "";
+  }
+
+  bool Alive() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !(state_ == "stopped" && rejection_.ok());  // a store failure: let systemd restart it
+  }
+
+  void SampleMetrics() {
+    if (!metrics_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint64_t head = verifier_->sequence();
+    metrics_->head.Set(static_cast<double>(head));
+    metrics_->matcher_head.Set(static_cast<double>(matcher_head_));
+    metrics_->lag.Set(static_cast<double>(matcher_head_ > head ? matcher_head_ - head : 0));
+    metrics_->following.Set(state_ == "following" ? 1 : 0);
+    metrics_->faulty.Set(rejection_.ok() ? 0 : 1);
   }
 
   // ---- pom.v1.Verifier ----
@@ -265,7 +361,7 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
       }
       if (!failure.ok()) {
         // The store failed: the head on disk is the last committed one; stop (fail-stop).
-        std::fprintf(stderr, "pom-verifier: stopped: %s\n", failure.ToString().c_str());
+        log::Error("verifier stopped: its store failed", {{"error", failure.ToString()}});
         std::lock_guard<std::mutex> lock(mu_);
         state_ = "stopped";
         last_error_ = failure.ToString();
@@ -279,6 +375,7 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
         state_ = "connecting";
         last_error_ = absl::StrCat(status.error_code(), ": ", status.error_message());
         ++reconnects_;
+        if (metrics_) metrics_->reconnects.Increment();
       }
       follow_cv_.wait_for(lock, backoff.Next(), [this] { return stop_; });
     }
@@ -295,6 +392,7 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
                                                : std::vector<char>(proofs.size(), 1);
     std::unique_lock<std::mutex> lock(mu_);
     state_ = "following";
+    matcher_head_ = std::max(matcher_head_, batch.head_sequence());
     bool rejected = false;
     for (int i = 0; i < batch.proofs_size() && !rejected; ++i) {
       const uint64_t sequence = batch.proofs(i).sequence();
@@ -305,20 +403,26 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
       } else if (!signature_ok[i]) {
         verdict = Verdict{RejectReason::kBadSignature, ""};
       } else {
+        const auto started = std::chrono::steady_clock::now();
         verdict = verifier_->Verify(*proofs[i], /*signature_checked=*/true);
+        if (metrics_) metrics_->verify.Observe(SecondsSince(started));
       }
       if (!verdict.ok()) {
         rejected = true;
         faulty_sequence_ = sequence;
         rejection_ = verdict;
         state_ = "stopped";
-        std::fprintf(stderr, "pom-verifier: proof %llu rejected: %s %s; keeping root %s at %llu\n",
-                     static_cast<unsigned long long>(sequence), std::string(RejectReasonName(verdict.reason)).c_str(),
-                     verdict.detail.c_str(), ToHex(verifier_->root()).c_str(),
-                     static_cast<unsigned long long>(verifier_->sequence()));
+        if (metrics_) metrics_->Reject(verdict.reason);
+        log::Error("proof rejected: the prover is faulty; keeping the last good root",
+                   {{"sequence", sequence},
+                    {"reason", RejectReasonName(verdict.reason)},
+                    {"detail", verdict.detail},
+                    {"head_sequence", verifier_->sequence()},
+                    {"head_root", ToHex(verifier_->root())}});
         break;
       }
       ++proofs_verified_;
+      if (metrics_) metrics_->verified.Increment();
       dirty_ = true;
       if (verdict.consumed_authorization != 0) consumed_.push_back(verdict.consumed_authorization);
       consumed_.insert(consumed_.end(), verdict.released_authorizations.begin(), verdict.released_authorizations.end());
@@ -343,10 +447,15 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
       consumed.swap(consumed_);
       dirty_ = false;
     }
+    const auto started = std::chrono::steady_clock::now();
     absl::Status s = store_->Commit(head, consumed);
+    if (metrics_ && s.ok()) {
+      metrics_->commits.Increment();
+      metrics_->commit.Observe(SecondsSince(started));
+    }
     if (!s.ok()) {
       // Fail-stop: the stored head is the previous one or this one; stop following.
-      std::fprintf(stderr, "pom-verifier: stopped: %s\n", s.ToString().c_str());
+      log::Error("verifier stopped: committing the head failed", {{"error", s.ToString()}});
       std::lock_guard<std::mutex> lock(mu_);
       state_ = "stopped";
       last_error_ = s.ToString();
@@ -388,7 +497,9 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
   Verdict rejection_;
   uint64_t proofs_verified_ = 0;
   uint64_t reconnects_ = 0;
+  uint64_t matcher_head_ = 0;  // from the feed
   std::string last_error_;
+  std::unique_ptr<Metrics> metrics_;
 
   std::vector<uint64_t> consumed_;  // authorizations consumed since the last commit
   bool dirty_ = false;               // verified proofs since the last commit
@@ -415,6 +526,9 @@ absl::StatusOr<std::unique_ptr<VerifierServer>> VerifierServer::Start(VerifierSe
 
 int VerifierServer::port() const { return impl_->port(); }
 uint64_t VerifierServer::resumed_from() const { return impl_->resumed_from(); }
+std::string VerifierServer::Health() const { return impl_->Health(); }
+bool VerifierServer::Alive() const { return impl_->Alive(); }
+void VerifierServer::SampleMetrics() { impl_->SampleMetrics(); }
 
 void VerifierServer::Shutdown() {
   if (impl_) impl_->Shutdown();

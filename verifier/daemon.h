@@ -14,6 +14,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "prometheus/registry.h"
 
 namespace pom::verify {
 
@@ -24,6 +25,8 @@ struct VerifierServiceOptions {
   std::string matcher = "127.0.0.1:50051";
   int threads = 2;  // signature checks
   bool check_signatures = true;
+  // pom_verifier_* metrics are registered here (docs/operations.md); null: none.
+  prometheus::Registry* metrics = nullptr;
 };
 
 class VerifierServer {
@@ -36,6 +39,13 @@ class VerifierServer {
 
   int port() const;
   uint64_t resumed_from() const;
+  // Readiness: "" while it serves; the reason otherwise (its store failed). A rejected proof
+  // does not make it unready: it keeps serving the last good head (pom_verifier_faulty says so).
+  std::string Health() const;
+  // The follower and committer threads are running or stopped on purpose (the watchdog).
+  bool Alive() const;
+  // Refreshes the sampled gauges (before a scrape).
+  void SampleMetrics();
   // Stops following, ends the authorization streams with UNAVAILABLE, stops the server.
   // Idempotent; the destructor calls it.
   void Shutdown();

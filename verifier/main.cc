@@ -7,17 +7,24 @@
 // proofs verified in this run); exit 1 naming the first failing sequence and its reason, or for
 // an error (a data directory of another genesis or history, a corrupt store); exit 2 for usage
 // errors.
-//   pom-verifier serve --genesis FILE [--data DIR] [--listen HOST:PORT] [--matcher HOST:PORT]
-//                      [--threads N]
+//   pom-verifier serve [--config FILE] [--print-config] [--genesis FILE] [flags]
+//                      (serve --help lists them; docs/operations.md: TOML file < flags < POM_VERIFIER_*)
 // The daemon (docs/services.md): follows the matcher's proof feed, serves pom.v1.Verifier, and
 // stops cleanly on SIGINT or SIGTERM (exit 0).
 #include <algorithm>
+#include <atomic>
+#include <optional>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "ops/config.h"
+#include "ops/daemon.h"
+#include "ops/log.h"
+#include "prometheus/gauge.h"
 #include "proto/rpc.h"
 #include "verifier/check.h"
 #include "verifier/daemon.h"
@@ -28,8 +35,8 @@ int Usage() {
   std::fprintf(stderr,
                "usage: pom-verifier check --proofs FILE --genesis FILE [--threads N] "
                "[--data DIR [--persist-every N]]\n"
-               "       pom-verifier serve --genesis FILE [--data DIR] [--listen HOST:PORT] "
-               "[--matcher HOST:PORT] [--threads N]\n");
+               "       pom-verifier serve [--config FILE] [--print-config] [--genesis FILE] [flags]"
+               "  (serve --help lists them)\n");
   return 2;
 }
 
@@ -81,38 +88,71 @@ int RunCheck(int argc, char** argv) {
   return 0;
 }
 
+pom::ops::ConfigSchema VerifierSchema() {
+  pom::ops::ConfigSchema c("verifier");
+  c.String("verifier.genesis", "genesis", "", "genesis file (the prover, the operator, chain-side balances)")
+      .Required()
+      .String("verifier.data", "data", "./var/verifier", "data directory (the verified head, authorizations)")
+      .String("verifier.listen", "listen", "127.0.0.1:50052", "gRPC address (pom.v1.Verifier)")
+      .String("verifier.matcher", "matcher", "127.0.0.1:50051", "the matcher whose proof feed it follows")
+      .Integer("verifier.threads", "threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256,
+               "threads checking signatures");
+  pom::ops::AddCommonKeys(c, "127.0.0.1:9152");
+  return c;
+}
+
 int RunServe(int argc, char** argv) {
   pom::rpc::BlockTerminationSignals();  // before any thread starts: only sigwait sees them
-  pom::Flags flags({"genesis", "data", "listen", "matcher", "threads"}, {});
-  if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) {
-    std::fprintf(stderr, "pom-verifier: %s\n", s.ToString().c_str());
-    return Usage();
+  const pom::ops::ConfigSchema schema = VerifierSchema();
+  int exit_code = 0;
+  std::optional<pom::ops::Config> config =
+      pom::ops::LoadOrExit(schema, "pom-verifier serve", argc, argv, 2, &exit_code);
+  if (!config.has_value()) return exit_code;
+  const pom::ops::Config& c = *config;
+  auto registry = std::make_shared<prometheus::Registry>();
+  prometheus::Gauge& ready = prometheus::BuildGauge()
+                                 .Name("pom_verifier_ready")
+                                 .Help("1 when recovered, serving and not draining")
+                                 .Register(*registry)
+                                 .Add({});
+  std::atomic<pom::verify::VerifierServer*> serving{nullptr};
+  absl::StatusOr<std::unique_ptr<pom::ops::Lifecycle>> life = pom::ops::Lifecycle::Start(
+      c, "pom-verifier", registry,
+      [&] {
+        if (pom::verify::VerifierServer* s = serving.load()) s->SampleMetrics();
+      },
+      &ready);
+  if (!life.ok()) {
+    std::fprintf(stderr, "pom-verifier: %s\n", life.status().ToString().c_str());
+    return 1;
   }
+  std::printf("admin port=%d\n", (*life)->admin_port());
+  std::fflush(stdout);
   pom::verify::VerifierServiceOptions o;
-  auto genesis = flags.Get("genesis");
-  auto threads = flags.GetU64Or("threads", std::max(1u, std::thread::hardware_concurrency()));
-  for (const absl::Status& s : {genesis.status(), threads.status()}) {
-    if (!s.ok()) {
-      std::fprintf(stderr, "pom-verifier: %s\n", s.ToString().c_str());
-      return Usage();
-    }
-  }
-  o.genesis_path = *genesis;
-  o.data_dir = flags.GetOr("data", o.data_dir);
-  o.listen = flags.GetOr("listen", o.listen);
-  o.matcher = flags.GetOr("matcher", o.matcher);
-  o.threads = static_cast<int>(std::clamp<uint64_t>(*threads, 1, 256));
+  o.genesis_path = c.String("verifier.genesis");
+  o.data_dir = c.String("verifier.data");
+  o.listen = c.String("verifier.listen");
+  o.matcher = c.String("verifier.matcher");
+  o.threads = static_cast<int>(c.Integer("verifier.threads"));
+  o.metrics = registry.get();
   absl::StatusOr<std::unique_ptr<pom::verify::VerifierServer>> server = pom::verify::VerifierServer::Start(o);
   if (!server.ok()) {
+    pom::log::Error("start failed", {{"error", server.status().ToString()}});
     std::fprintf(stderr, "pom-verifier: %s\n", server.status().ToString().c_str());
     return 1;
   }
-  std::printf("resumed_from=%llu\nlistening port=%d\n", static_cast<unsigned long long>((*server)->resumed_from()),
-              (*server)->port());
+  pom::verify::VerifierServer* s = server->get();
+  serving.store(s);
+  std::printf("resumed_from=%llu\nlistening port=%d\n", static_cast<unsigned long long>(s->resumed_from()),
+              s->port());
   std::fflush(stdout);
-  const int signal = pom::rpc::WaitForTerminationSignal();
-  std::fprintf(stderr, "pom-verifier: signal %d: stopping\n", signal);
-  (*server)->Shutdown();
+  pom::log::Info("serving", {{"grpc_port", s->port()}, {"resumed_from", s->resumed_from()}, {"matcher", o.matcher}});
+  (*life)->Ready(absl::StrCat("verifying from ", s->resumed_from()), [s] { return s->Health(); },
+                 [s] { return s->Alive(); });
+  (*life)->WaitForStop();
+  s->Shutdown();
+  serving.store(nullptr);
+  (*life)->Stopped();
   std::printf("stopped\n");
   return 0;
 }

@@ -243,6 +243,8 @@ class Gateway::Impl {
     return it->second.Take(options_.account_requests_per_second, burst);
   }
   std::string BookSnapshot(rules::MarketId market) const;
+  GatewayStats& stats() { return stats_; }
+  const GatewayStats& stats() const { return stats_; }
 
  private:
   void Accept();
@@ -260,6 +262,7 @@ class Gateway::Impl {
   std::vector<std::weak_ptr<Session>> sessions_;
   std::unordered_map<std::string, size_t> per_address_;
   absl::flat_hash_map<rules::AccountId, Bucket> account_buckets_;
+  GatewayStats stats_;
   uint64_t epoch_ = 0;         // names this start's book sequence space (start time, ms)
   bool stopped_ = false;       // I/O thread
   bool stop_called_ = false;   // owner thread
@@ -361,6 +364,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Drops everything queued for this book (deltas, and an earlier resync not yet sent), tells
   // the client, and queues a fresh snapshot; later deltas follow it in order.
   void Resync(rules::MarketId market) {
+    gateway_->stats().resyncs.fetch_add(1, std::memory_order_relaxed);
     DropQueued([&](const Queued& q) { return q.book.has_value() && *q.book == market; });
     queue_.push_back(Queued{json{{"channel", "book"}, {"type", "resync"}, {"market", MarketName(market)},
                                  {"reason", "the connection fell behind; a snapshot follows"}}
@@ -401,6 +405,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (done_) return;
     done_ = true;
     closing_ = true;
+    gateway_->stats().connections_closed.fetch_add(1, std::memory_order_relaxed);
     gateway_->Unregister(this, address_);
   }
 
@@ -409,6 +414,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Send(out.dump());
   }
   void Error(const json& id, const Failure& f) {
+    const int slot = f.code - GatewayStats::kFirstErrorCode;
+    if (slot >= 0 && static_cast<size_t>(slot) < GatewayStats::kErrorCodes) {
+      gateway_->stats().errors[slot].fetch_add(1, std::memory_order_relaxed);
+    }
     json out{{"id", id}, {"error", {{"code", f.code}, {"message", f.message}}}, {"rate_limit", Usage()}};
     Send(out.dump());
   }
@@ -485,6 +494,13 @@ void Session::Handle(const std::string& text) {
 }
 
 std::optional<Failure> Session::Dispatch(const json& id, const std::string& method, const json& params) {
+  {
+    size_t slot = GatewayStats::kMethodCount - 1;  // "unknown"
+    for (size_t i = 0; i + 1 < GatewayStats::kMethodCount; ++i) {
+      if (GatewayStats::kMethods[i] == method) slot = i;
+    }
+    gateway_->stats().requests[slot].fetch_add(1, std::memory_order_relaxed);
+  }
   if (method == "ping") {
     Reply(id, json{{"sequence", gateway_->data().last_event()}});
     return std::nullopt;
@@ -853,6 +869,7 @@ void Gateway::Impl::Accept() {
     if (self->stopped_) return;
     if (!ec) {
       auto session = std::make_shared<Session>(std::move(socket), self);
+      self->stats_.connections_opened.fetch_add(1, std::memory_order_relaxed);
       const bool over = ++self->per_address_[session->address()] > self->options_.max_connections_per_address;
       self->Register(session);
       session->Start(over);
@@ -983,6 +1000,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options, 
 }
 
 int Gateway::port() const { return impl_->port(); }
+const GatewayStats& Gateway::stats() const { return impl_->stats(); }
 
 void Gateway::Publish(std::vector<std::shared_ptr<const rules::EventProof>> events) { impl_->Publish(std::move(events)); }
 

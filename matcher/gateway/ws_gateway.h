@@ -13,7 +13,10 @@
 #pragma once
 
 #include <chrono>
+#include <array>
+#include <atomic>
 #include <cstdint>
+#include <string_view>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +45,21 @@ struct GatewayOptions {
   std::chrono::seconds handshake_timeout{30};  // no completed handshake (half-open): dropped
 };
 
+// Counters for metrics, written by the I/O thread and read by a scrape (relaxed atomics).
+struct GatewayStats {
+  static constexpr std::array<std::string_view, 14> kMethods = {
+      "ping",   "logon", "markets",    "subscribe", "unsubscribe", "place",         "cancel",
+      "amend",  "cancel_all", "balances", "open_orders", "order_status", "account_proof", "unknown"};
+  static constexpr size_t kMethodCount = kMethods.size();
+  static constexpr int kFirstErrorCode = 1000;
+  static constexpr size_t kErrorCodes = 32;   // 1000..1031
+  std::array<std::atomic<uint64_t>, kMethodCount> requests{};
+  std::array<std::atomic<uint64_t>, kErrorCodes> errors{};
+  std::atomic<uint64_t> resyncs{0};
+  std::atomic<uint64_t> connections_opened{0};
+  std::atomic<uint64_t> connections_closed{0};
+};
+
 // What the gateway needs from the matcher. Callbacks run on the engine thread.
 class GatewayBackend {
  public:
@@ -63,6 +81,7 @@ class Gateway {
   ~Gateway();
 
   int port() const;
+  const GatewayStats& stats() const;
   // The events of one group commit, in sequence order (the engine thread, after the sync).
   void Publish(std::vector<std::shared_ptr<const rules::EventProof>> events);
   // Closes every connection with 1001 (going away) and stops the I/O thread. Idempotent. The

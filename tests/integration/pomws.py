@@ -317,11 +317,13 @@ class Daemons:
         genesis = self.work + "/dev/genesis.json"
         self.procs.append(subprocess.Popen(
             [os.path.join(bin_dir, "pom-verifier"), "serve", "--genesis", genesis, "--data", self.work + "/verifier",
-             "--listen", "127.0.0.1:%d" % self.vport, "--matcher", "127.0.0.1:%d" % self.mport],
+             "--listen", "127.0.0.1:%d" % self.vport, "--matcher", "127.0.0.1:%d" % self.mport,
+             "--admin-listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
         self.matcher_cmd = [os.path.join(bin_dir, "pom-matcher"), "serve", "--genesis", genesis, "--data",
                             self.work + "/matcher", "--listen", "127.0.0.1:%d" % self.mport, "--verifier",
-                            "127.0.0.1:%d" % self.vport, "--ws-listen", "127.0.0.1:%d" % self.wsport] + list(matcher_args)
+                            "127.0.0.1:%d" % self.vport, "--ws-listen", "127.0.0.1:%d" % self.wsport,
+                            "--admin-listen", "127.0.0.1:0"] + list(matcher_args)
         self.procs.append(subprocess.Popen(self.matcher_cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
         for p in self.procs:
             while b"listening port=" not in p.stdout.readline():

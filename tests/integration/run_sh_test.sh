@@ -32,7 +32,8 @@ while [[ "$vport" == "$mport" ]]; do vport=$(free_port); done
 wport=$(free_port)
 while [[ "$wport" == "$mport" || "$wport" == "$vport" ]]; do wport=$(free_port); done
 
-env_args=(POM_VAR="$work/var" POM_MATCHER_PORT="$mport" POM_VERIFIER_PORT="$vport" POM_WS_PORT="$wport")
+env_args=(POM_VAR="$work/var" POM_MATCHER_PORT="$mport" POM_VERIFIER_PORT="$vport" POM_WS_PORT="$wport"
+          POM_MATCHER_ADMIN_PORT="$(free_port)" POM_VERIFIER_ADMIN_PORT="$(free_port)")
 if [[ "$bin" != "$src/build/bin" ]]; then env_args+=(POM_BIN_DIR="$bin"); fi
 env "${env_args[@]}" timeout 300 "$src/deploy/run.sh" >"$work/run.out" 2>&1 &
 runsh_pid=$!

@@ -95,7 +95,7 @@ class ServicesTest : public ::testing::Test {
     std::vector<std::string> args = {testing::BinDir() + "/pom-matcher", "serve", "--data", dir_ + "/matcher",
                                      "--genesis", dir_ + "/genesis.json", "--listen", matcher_address(),
                                      "--verifier", verifier_address(), "--snapshot-interval", "500",
-                                     "--ws-listen", "127.0.0.1:0"};
+                                     "--ws-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     matcher_ = std::make_unique<Process>(args, absl::StrCat(dir_, "/matcher-", ++matcher_runs_, ".out"));
     ASSERT_TRUE(matcher_->WaitForOutput("listening port=", seconds(30))) << matcher_->errors();
@@ -104,7 +104,7 @@ class ServicesTest : public ::testing::Test {
     verifier_ = std::make_unique<Process>(
         std::vector<std::string>{testing::BinDir() + "/pom-verifier", "serve", "--data", dir_ + "/verifier",
                                  "--genesis", dir_ + "/genesis.json", "--listen", verifier_address(), "--matcher",
-                                 matcher_address(), "--threads", "2"},
+                                 matcher_address(), "--threads", "2", "--admin-listen", "127.0.0.1:0"},
         absl::StrCat(dir_, "/verifier-", ++verifier_runs_, ".out"));
     ASSERT_TRUE(verifier_->WaitForOutput("listening port=", seconds(30))) << verifier_->errors();
   }
