@@ -96,6 +96,13 @@ MatcherMetrics::MatcherMetrics(prometheus::Registry& r)
     rejects_[c] = &rejects_family_.Add({{"code", std::string(rules::RejectCodeName(static_cast<rules::RejectCode>(c)))}});
   }
   for (size_t i = 0; i < refused_.size(); ++i) refused_[i] = &refused_family_.Add({{"reason", std::string(kRefusals[i])}});
+  // Every method and documented error code from the start, so each family is always exported.
+  for (std::string_view method : gateway::GatewayStats::kMethods) {
+    ws_requests_family_.Add({{"method", std::string(method)}});
+  }
+  for (int code = gateway::GatewayStats::kFirstErrorCode; code <= gateway::GatewayStats::kLastErrorCode; ++code) {
+    ws_errors_family_.Add({{"code", absl::StrCat(code)}});
+  }
 }
 
 void MatcherMetrics::OnEvent(double seconds, size_t proof_bytes) {

@@ -374,6 +374,8 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
         std::lock_guard<std::mutex> head_lock(mu_);
         state_ = "connecting";
         last_error_ = absl::StrCat(status.error_code(), ": ", status.error_message());
+        log::Warn("the proof feed ended; reconnecting",
+                  {{"code", static_cast<int>(status.error_code())}, {"message", status.error_message()}});
         ++reconnects_;
         if (metrics_) metrics_->reconnects.Increment();
       }

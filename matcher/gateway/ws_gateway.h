@@ -52,6 +52,7 @@ struct GatewayStats {
       "amend",  "cancel_all", "balances", "open_orders", "order_status", "account_proof", "unknown"};
   static constexpr size_t kMethodCount = kMethods.size();
   static constexpr int kFirstErrorCode = 1000;
+  static constexpr int kLastErrorCode = 1015;  // the last documented code (docs/websocket-api.md)
   static constexpr size_t kErrorCodes = 32;   // 1000..1031
   std::array<std::atomic<uint64_t>, kMethodCount> requests{};
   std::array<std::atomic<uint64_t>, kErrorCodes> errors{};
