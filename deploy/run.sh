@@ -47,7 +47,17 @@ stop() {
   echo "run.sh: stopping pom-matcher and pom-verifier"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   status=0
-  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+  for pid in "${pids[@]}"; do
+    while :; do
+      rc=0
+      wait "$pid" || rc=$?
+      # A signal that arrives during `wait` ends it early (status > 128) while the daemon still
+      # drains: wait again.
+      if ((rc > 128)) && kill -0 "$pid" 2>/dev/null; then continue; fi
+      break
+    done
+    ((rc == 0)) || status=$rc
+  done
   echo "run.sh: stopped (exit $status)"
   exit "$status"
 }

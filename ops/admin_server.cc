@@ -41,6 +41,13 @@ std::vector<double> LatencyBuckets() {
 
 namespace {
 
+// Compares without an early exit, so the time taken does not tell how much of a guess matched.
+bool SameSecret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
 constexpr auto kRequestTimeout = std::chrono::seconds(5);
 
 struct Handlers {
@@ -48,6 +55,7 @@ struct Handlers {
   std::function<std::string()> readiness;
   std::function<void()> before_scrape;
   std::string token;
+  std::string expected;  // "Bearer <token>"
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -86,7 +94,8 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (path == "/metrics") {
       const auto auth = request.find(http::field::authorization);
       if (!handlers_->token.empty() &&
-          (auth == request.end() || auth->value() != absl::StrCat("Bearer ", handlers_->token))) {
+          (auth == request.end() ||
+           !SameSecret(std::string_view(auth->value().data(), auth->value().size()), handlers_->expected))) {
         response_.set(http::field::www_authenticate, "Bearer");
         Reply(http::status::unauthorized, "a bearer token is required\n");
       } else {
@@ -121,7 +130,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
 class AdminServer::Impl {
  public:
-  explicit Impl(Handlers handlers) : handlers_(std::move(handlers)), acceptor_(io_) {}
+  explicit Impl(Handlers handlers) : handlers_(std::move(handlers)), acceptor_(io_) {
+    handlers_.expected = absl::StrCat("Bearer ", handlers_.token);
+  }
 
   absl::Status Listen(const std::string& address) {
     std::string host;

@@ -1,5 +1,7 @@
 #include "ops/config.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <cstdlib>
 #include <limits>
@@ -288,6 +290,20 @@ EnvLookup ProcessEnvironment() {
     if (v == nullptr) return std::nullopt;
     return std::string(v);
   };
+}
+
+std::vector<std::string> UnknownEnvironment(const ConfigSchema& schema) {
+  const std::string prefix = absl::AsciiStrToUpper(absl::StrCat("POM_", schema.daemon(), "_"));
+  std::vector<std::string> unknown;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    if (name.compare(0, prefix.size(), prefix) != 0 || name == schema.ConfigEnvName()) continue;
+    bool known = false;
+    for (const KeySpec& spec : schema.keys()) known = known || schema.EnvName(spec) == name;
+    if (!known) unknown.push_back(name);
+  }
+  return unknown;
 }
 
 // ---- Loading ----

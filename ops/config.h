@@ -88,6 +88,7 @@ class Config {
   bool help() const { return help_; }
   const std::string& help_text() const { return help_text_; }
   const std::string& file() const { return file_; }  // empty: no file
+  const ConfigSchema& schema() const { return *schema_; }
 
   // The effective configuration as TOML, one commented line per key naming its source; secrets
   // (when set) are "<redacted>".
@@ -107,6 +108,8 @@ class Config {
 // Looks an environment variable up (tests pass their own).
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
 EnvLookup ProcessEnvironment();
+// The process's POM_<DAEMON>_* variables that name no key (likely typos; logged as warnings).
+std::vector<std::string> UnknownEnvironment(const ConfigSchema& schema);
 
 // `args`: the command line after the subcommand ("serve"). `program`: for the help text.
 // Errors: InvalidArgument naming the problem (the schema must outlive the Config).

@@ -68,7 +68,12 @@ absl::StatusOr<std::unique_ptr<Lifecycle>> Lifecycle::Start(const Config& config
   if (!server.ok()) return server.status();
   life->admin_ = *std::move(server);
   log::Info("starting", {{"admin_port", life->admin_->port()}, {"config_file", config.file()}});
+  for (const std::string& name : UnknownEnvironment(config.schema())) {
+    log::Warn("ignoring an environment variable that is no configuration key", {{"name", name}});
+  }
   NotifyStatus("recovering");
+  // systemd's watchdog runs from the start: a long recovery pings too (TimeoutStartSec bounds it).
+  life->watchdog_ = std::make_unique<Watchdog>([raw] { return raw->Alive(); });
   return life;
 }
 
@@ -84,15 +89,27 @@ std::string Lifecycle::Readiness() {
   return check ? check() : std::string();
 }
 
+bool Lifecycle::Alive() {
+  std::function<bool()> alive;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    alive = alive_;
+  }
+  return !alive || alive();
+}
+
 void Lifecycle::Ready(const std::string& status, std::function<std::string()> check, std::function<bool()> alive) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     not_ready_.clear();
     check_ = std::move(check);
   }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    alive_ = std::move(alive);
+  }
   if (ready_gauge_ != nullptr) ready_gauge_->Set(1);
   NotifyReady(status);
-  watchdog_ = std::make_unique<Watchdog>(std::move(alive));
   log::Info("ready", {{"status", status}, {"watchdog", watchdog_->enabled()}});
 }
 

@@ -61,6 +61,7 @@ class Lifecycle {
  private:
   Lifecycle() = default;
   std::string Readiness();
+  bool Alive();
 
   std::string daemon_;
   std::chrono::seconds drain_timeout_{10};
@@ -69,6 +70,7 @@ class Lifecycle {
   std::mutex mu_;
   std::string not_ready_ = "recovering";
   std::function<std::string()> check_;
+  std::function<bool()> alive_;  // empty until Ready: recovering counts as alive
   std::unique_ptr<Watchdog> watchdog_;
   std::thread deadline_;
   std::condition_variable deadline_cv_;

@@ -219,14 +219,17 @@ async def main_async():
         verifier.wait_for("listening port=")
 
         # Readiness only after recovery (recovery is held back 1.5 s here to observe it).
-        menv = {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000", "POM_MATCHER_ADMIN_METRICS_TOKEN": TOKEN}
+        menv = {"NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000", "POM_MATCHER_ADMIN_METRICS_TOKEN": TOKEN,
+                "POM_MATCHER_LISTN": "typo"}
         matcher = Daemon("pom-matcher", ["serve", "--config", mconfig, "--test-recovery-delay-ms", "1500"], work, menv)
         procs.append(matcher.proc)
         madmin = int(matcher.wait_for("admin port="))
         check(http(madmin, "/livez") == (200, "ok\n"), "/livez answers during recovery")
         status, body = http(madmin, "/readyz")
         check(status == 503 and "recovering" in body, "/readyz is 503 while recovering: %s %s" % (status, body))
+        time.sleep(0.5)
         check(not notify.seen("READY=1"), "no READY=1 before recovery")
+        check(any("WATCHDOG=1" in m for m in notify.messages), "watchdog pings during recovery too")
         matcher.wait_for("listening port=")
         deadline = time.time() + 5
         while http(madmin, "/readyz")[0] != 200 and time.time() < deadline:
@@ -428,7 +431,10 @@ def logs_checks(work):
             msgs.append(record["msg"])
         for wanted in ("starting", "ready", "draining", "stopped"):
             check(wanted in msgs, "%s logged %r: %s" % (name, wanted, msgs))
-    matcher_msgs = [json.loads(l)["msg"] for l in open(os.path.join(work, "pom-matcher.log"))]
+    records = [json.loads(l) for l in open(os.path.join(work, "pom-matcher.log"))]
+    check(any(r["level"] == "warning" and r.get("name") == "POM_MATCHER_LISTN" for r in records),
+          "an unknown POM_MATCHER_* variable is warned about")
+    matcher_msgs = [r["msg"] for r in records]
     check("recovered" in matcher_msgs and "matcher stopped" in matcher_msgs, "the matcher logged recovery and its stop")
 
 
