@@ -111,6 +111,7 @@ pom is running (state in $var; logs $var/matcher.log, $var/verifier.log)
   matcher  gRPC 127.0.0.1:$matcher_port   (pom.v1.Matcher, grpc.health.v1, reflection)
   verifier gRPC 127.0.0.1:$verifier_port   (pom.v1.Verifier, grpc.health.v1, reflection)
   traders  WebSocket ws://127.0.0.1:$ws_port   (JSON; docs/websocket-api.md)
+  admin    http://127.0.0.1:$matcher_admin_port, :$verifier_admin_port   (/metrics, /livez, /readyz; docs/operations.md)
   demo market 1/2 (base currency 1, quote currency 2); demo keys in $var/dev (user1.key .. user3.key)
 Try, in another terminal:
   $ex place --key $var/dev/user1.key --market 1/2 --side sell --price 100 --amount 2
