@@ -176,6 +176,42 @@ def config_checks(work):
               % (daemon, sorted(keys - expected[daemon]), sorted(expected[daemon] - keys)))
 
 
+def raw(port, payload, read=True):
+    """Sends raw bytes to the admin port; returns what came back before the server closed."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        s.sendall(payload)
+        if not read:
+            return b""
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        return b""
+    finally:
+        s.close()
+
+
+def admin_bad_input(port):
+    """Garbage, oversized and idle connections get an error or a closed socket; the endpoint
+    keeps answering."""
+    check(raw(port, b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n").startswith(b"HTTP/1.1 405"),
+          "POST is 405")
+    check(raw(port, b"HEAD /livez HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 200"), "HEAD /livez")
+    for garbage in (b"\x00\xff\x16\x03\x01garbage\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                    b"GET /livez HTTP/1.1\r\n" + b"X: " + b"a" * 20000 + b"\r\n\r\n",
+                    b"GET /livez HTTP/1.1\r\nContent-Length: 99999999\r\n\r\n" + b"x" * 10000):
+        reply = raw(port, garbage)
+        check(not reply.startswith(b"HTTP/1.1 200"), "garbage is not served: %r -> %r" % (garbage[:30], reply[:40]))
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]  # never send a byte
+    check(http(port, "/livez") == (200, "ok\n"), "idle connections do not block the admin endpoint")
+    for s in idle:
+        s.close()
+
+
 async def trader(url, seed, coid_base, nonce_base, acked, errors, stop, side):
     c = Client(url, seed)
     await c.connect()
@@ -239,6 +275,7 @@ async def main_async():
         check(notify.seen("READY=1"), "READY=1 after recovery: %s" % notify.messages)
         check(sum(m.count("WATCHDOG=1") for m in notify.drain()) >= 1, "watchdog pings: %s" % notify.messages)
         check(http(madmin, "/nope")[0] == 404, "unknown admin paths are 404")
+        admin_bad_input(madmin)
         check(http(vadmin, "/readyz") == (200, "ready\n"), "the verifier is ready")
 
         # A workload: a market, deposits, traders on the WebSocket, a forged order, a bad cancel.
