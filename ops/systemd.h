@@ -1,7 +1,8 @@
 // systemd's notify protocol (sd_notify(3)) for Type=notify units: READY=1 once recovery is done
 // and the daemon serves, STOPPING=1 when a drain starts, STATUS= lines, and WATCHDOG=1 pings
 // while the daemon's own liveness check passes. Without $NOTIFY_SOCKET (not under systemd)
-// every call is a cheap no-op.
+// every call is a cheap no-op. Messages are sent without blocking (see systemd.cc); the watchdog
+// interval comes from libsystemd's sd_watchdog_enabled ($WATCHDOG_USEC, $WATCHDOG_PID).
 // Thread-safety: all functions are thread-safe.
 #pragma once
 
