@@ -319,11 +319,16 @@ async def main_async():
         acked, errors, stop = [], [], asyncio.Event()
         tasks = [asyncio.ensure_future(trader(url, seeds[i], (i + 1) * 1_000_000, nonce + 10 + i * 1_000_000,
                                               acked, errors, stop, "sell" if i % 2 else "buy")) for i in range(4)]
-        while len(acked) < 200:
+        while len(acked) < 200 or len({seed for seed, _, _ in acked}) < 4:  # every trader is trading
             await asyncio.sleep(0.05)
-        status, text = http(madmin, "/metrics", TOKEN)
-        check(status == 200, "/metrics with the token")
-        m, mtypes = parse_metrics(text)
+        deadline = time.time() + 5
+        while True:  # the closed client's connection may still be on its way out
+            status, text = http(madmin, "/metrics", TOKEN)
+            check(status == 200, "/metrics with the token")
+            m, mtypes = parse_metrics(text)
+            if value(m, "pom_matcher_websocket_connections") == 4 or time.time() > deadline:
+                break
+            await asyncio.sleep(0.05)
         placed = len(acked)
         check(value(m, "pom_matcher_websocket_connections") == 4, "4 WebSocket connections during the load")
         check(value(m, "pom_matcher_ready") == 1 and value(m, "pom_matcher_halted") == 0, "ready, not halted")
