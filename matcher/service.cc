@@ -122,7 +122,10 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
     if (follower_.joinable()) follower_.join();
     if (gateway_) gateway_->Stop();  // WebSockets close with 1001
     StopEngine();
-    gateway_.reset();  // after the engine: its callbacks post to the gateway
+    {
+      std::lock_guard<std::mutex> lock(gateway_mu_);  // a scrape may be reading its stats
+      gateway_.reset();  // after the engine: its callbacks post to the gateway
+    }
     hub_.Close();
     rpc::AwaitNoSubscribers(hub_, std::chrono::seconds(2));
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
@@ -160,8 +163,8 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
       v.recovery_replayed = recovery_.replayed;
     }
     v.proof_subscribers = hub_.subscribers();
-    // The gateway's counters are atomics that live as long as the gateway; it is only reset at
-    // shutdown, after the admin endpoint stopped scraping.
+    // The gateway's counters live as long as the gateway, which a drain destroys.
+    std::lock_guard<std::mutex> lock(gateway_mu_);
     options_.metrics->Sample(v, gateway_ ? &gateway_->stats() : nullptr);
   }
 
@@ -577,6 +580,7 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
   rpc::FeedHub hub_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<gateway::Gateway> gateway_;
+  std::mutex gateway_mu_;  // gateway_'s reset against SampleMetrics
   std::atomic<grpc::HealthCheckServiceInterface*> health_{nullptr};
   int port_ = 0;
   std::atomic<bool> shut_down_{false};

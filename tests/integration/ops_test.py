@@ -364,10 +364,26 @@ async def main_async():
               and value(v, "pom_verifier_lag_events") >= 0, "the verifier's progress during the load")
         print("metrics during the load: %d events, %d syncs, %d orders acknowledged" % (events, syncs, placed))
 
-        # SIGTERM under load.
+        # SIGTERM under load, with /metrics and /readyz scraped all through the drain.
+        scrapes = {"ok": 0, "draining": 0}
+
+        def scrape_through_drain():
+            while matcher.proc.poll() is None:
+                try:
+                    if http(madmin, "/metrics", TOKEN)[0] == 200:
+                        scrapes["ok"] += 1
+                    if http(madmin, "/readyz")[0] == 503:
+                        scrapes["draining"] += 1
+                except OSError:
+                    pass  # the admin port closes at the end of the drain
+        scraper = threading.Thread(target=scrape_through_drain)
+        scraper.start()
+        time.sleep(0.2)
         sent = time.time()
         matcher.proc.send_signal(signal.SIGTERM)
         code = matcher.proc.wait(DRAIN + 5)
+        scraper.join()
+        check(scrapes["ok"] > 0, "scrapes during the load and the drain: %s" % scrapes)
         took = time.time() - sent
         check(code == 0, "pom-matcher exits 0 on SIGTERM under load (got %s)" % code)
         check(took < DRAIN, "... within the drain deadline (%.2f s < %d s)" % (took, DRAIN))
