@@ -3,25 +3,11 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "ops/admin_server.h"
+#include "ops/metrics.h"
 
 namespace pom::matcher {
 
 namespace {
-
-using prometheus::BuildCounter;
-using prometheus::BuildGauge;
-using prometheus::BuildHistogram;
-
-prometheus::Gauge& OneGauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
-  return BuildGauge().Name(name).Help(help).Register(r).Add({});
-}
-prometheus::Counter& OneCounter(prometheus::Registry& r, const std::string& name, const std::string& help) {
-  return BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
-prometheus::Histogram& OneHistogram(prometheus::Registry& r, const std::string& name, const std::string& help) {
-  return BuildHistogram().Name(name).Help(help).Register(r).Add({}, ops::LatencyBuckets());
-}
 
 constexpr std::array<std::string_view, static_cast<size_t>(Refusal::kCount)> kRefusals = {
     "bad_signature", "duplicate", "queue_full", "stopping", "invalid", "halted"};
@@ -51,43 +37,28 @@ std::string_view CommandKindLabel(rules::CommandKind kind) {
 }
 
 MatcherMetrics::MatcherMetrics(prometheus::Registry& r)
-    : events_family_(BuildCounter()
-                         .Name("pom_matcher_events_total")
-                         .Help("Events sequenced (each with its proof), by command kind")
-                         .Register(r)),
-      rejects_family_(BuildCounter()
-                          .Name("pom_matcher_rejects_total")
-                          .Help("Sequenced events whose outcome is a business reject, by reject code")
-                          .Register(r)),
-      refused_family_(BuildCounter()
-                          .Name("pom_matcher_refused_total")
-                          .Help("Commands not sequenced, by reason")
-                          .Register(r)),
-      proof_build_(OneHistogram(r, "pom_matcher_proof_build_seconds",
+    : events_family_(ops::AddCounterFamily(r, "pom_matcher_events_total", "Events sequenced (each with its proof), by command kind")),
+      rejects_family_(ops::AddCounterFamily(r, "pom_matcher_rejects_total", "Sequenced events whose outcome is a business reject, by reject code")),
+      refused_family_(ops::AddCounterFamily(r, "pom_matcher_refused_total", "Commands not sequenced, by reason")),
+      proof_build_(ops::AddLatencyHistogram(r, "pom_matcher_proof_build_seconds",
                                 "Per event: applying the rules and building the proof")),
-      proof_bytes_(OneCounter(r, "pom_matcher_proof_bytes_total", "Bytes of serialized proofs produced")),
-      submit_(OneHistogram(r, "pom_matcher_submit_seconds",
+      proof_bytes_(ops::AddCounter(r, "pom_matcher_proof_bytes_total", "Bytes of serialized proofs produced")),
+      submit_(ops::AddLatencyHistogram(r, "pom_matcher_submit_seconds",
                            "Per command: queued to answered (includes the group commit's sync)")),
-      journal_syncs_(OneCounter(r, "pom_matcher_journal_syncs_total", "Journal syncs (one per group commit)")),
-      journal_sync_(OneHistogram(r, "pom_matcher_journal_sync_seconds", "Journal append and sync per group commit")),
-      snapshots_(OneCounter(r, "pom_matcher_snapshots_total", "State snapshots written")),
-      queue_depth_(OneGauge(r, "pom_matcher_queue_depth", "Commands and queries waiting for the engine thread")),
-      sequence_(OneGauge(r, "pom_matcher_sequence", "Sequence of the last event")),
-      proof_subscribers_(OneGauge(r, "pom_matcher_proof_subscribers", "Open proof-feed streams")),
-      ws_connections_(OneGauge(r, "pom_matcher_websocket_connections", "Open WebSocket connections")),
-      ws_requests_family_(BuildCounter()
-                              .Name("pom_matcher_websocket_requests_total")
-                              .Help("WebSocket requests, by method")
-                              .Register(r)),
-      ws_errors_family_(BuildCounter()
-                            .Name("pom_matcher_websocket_errors_total")
-                            .Help("WebSocket error replies, by error code (docs/websocket-api.md)")
-                            .Register(r)),
-      ws_resyncs_(OneCounter(r, "pom_matcher_websocket_resyncs_total", "Book resyncs sent to slow readers")),
-      ready_(OneGauge(r, "pom_matcher_ready", "1 when recovered, serving and not draining")),
-      halted_(OneGauge(r, "pom_matcher_halted", "1 when the matcher halted (fail-stop) and sequences nothing")),
-      recovery_seconds_(OneGauge(r, "pom_matcher_recovery_seconds", "Duration of the last recovery")),
-      recovery_replayed_(OneGauge(r, "pom_matcher_recovery_replayed_events",
+      journal_syncs_(ops::AddCounter(r, "pom_matcher_journal_syncs_total", "Journal syncs (one per group commit)")),
+      journal_sync_(ops::AddLatencyHistogram(r, "pom_matcher_journal_sync_seconds", "Journal append and sync per group commit")),
+      snapshots_(ops::AddCounter(r, "pom_matcher_snapshots_total", "State snapshots written")),
+      queue_depth_(ops::AddGauge(r, "pom_matcher_queue_depth", "Commands and queries waiting for the engine thread")),
+      sequence_(ops::AddGauge(r, "pom_matcher_sequence", "Sequence of the last event")),
+      proof_subscribers_(ops::AddGauge(r, "pom_matcher_proof_subscribers", "Open proof-feed streams")),
+      ws_connections_(ops::AddGauge(r, "pom_matcher_websocket_connections", "Open WebSocket connections")),
+      ws_requests_family_(ops::AddCounterFamily(r, "pom_matcher_websocket_requests_total", "WebSocket requests, by method")),
+      ws_errors_family_(ops::AddCounterFamily(r, "pom_matcher_websocket_errors_total", "WebSocket error replies, by error code (docs/websocket-api.md)")),
+      ws_resyncs_(ops::AddCounter(r, "pom_matcher_websocket_resyncs_total", "Book resyncs sent to slow readers")),
+      ready_(ops::AddGauge(r, "pom_matcher_ready", "1 when recovered, serving and not draining")),
+      halted_(ops::AddGauge(r, "pom_matcher_halted", "1 when the matcher halted (fail-stop) and sequences nothing")),
+      recovery_seconds_(ops::AddGauge(r, "pom_matcher_recovery_seconds", "Duration of the last recovery")),
+      recovery_replayed_(ops::AddGauge(r, "pom_matcher_recovery_replayed_events",
                                   "Journal records replayed by the last recovery")) {
   for (uint8_t k = 0; k < events_.size(); ++k) {
     events_[k] = &events_family_.Add({{"kind", std::string(CommandKindLabel(static_cast<rules::CommandKind>(k)))}});

@@ -34,11 +34,6 @@ absl::Status SplitHostPort(const std::string& address, std::string* host, uint16
   return absl::OkStatus();
 }
 
-std::vector<double> LatencyBuckets() {
-  return {5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3,
-          1e-2, 2.5e-2, 5e-2, 0.1,  0.25, 0.5,    1,    2.5,  5,    10};
-}
-
 namespace {
 
 // Compares without an early exit, so the time taken does not tell how much of a guess matched.

@@ -45,7 +45,4 @@ class AdminServer {
 // Splits "host:port" (IPv6 hosts in brackets). Errors: InvalidArgument naming the address.
 absl::Status SplitHostPort(const std::string& address, std::string* host, uint16_t* port);
 
-// Latency buckets in seconds, 5 µs to 10 s (about three per decade).
-std::vector<double> LatencyBuckets();
-
 }  // namespace pom::ops

@@ -2,11 +2,7 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdlib>
-#include <limits>
-#include <memory>
-#include <sstream>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/ascii.h"
@@ -14,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "ops/log.h"
 #include "toml++/toml.h"
 
 namespace pom::ops {
@@ -50,36 +47,8 @@ std::string TomlTypeName(const toml::node& node) {
   }
 }
 
-// A TOML basic string, escaped.
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
+// A TOML basic string: JSON's escapes are all valid TOML escapes.
+std::string Quote(std::string_view s) { return log::JsonQuote(s); }
 
 // Checks range and choices; `where` names the layer ("config file F", "flag --x", "environment X").
 absl::Status Check(const KeySpec& spec, const Value& value, const std::string& where) {

@@ -14,7 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "ops/admin_server.h"
+#include "ops/metrics.h"
 #include "ops/log.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -49,47 +49,21 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 // pom_verifier_* (docs/operations.md "Metrics"); labels: reject reasons only.
 struct Metrics {
   explicit Metrics(prometheus::Registry& r)
-      : verified(prometheus::BuildCounter()
-                     .Name("pom_verifier_proofs_verified_total")
-                     .Help("Proofs verified and accepted")
-                     .Register(r)
-                     .Add({})),
-        rejects(prometheus::BuildCounter()
-                    .Name("pom_verifier_rejects_total")
-                    .Help("Proofs rejected, by reason (the follower stops at the first)")
-                    .Register(r)),
-        verify(prometheus::BuildHistogram()
-                   .Name("pom_verifier_verify_seconds")
-                   .Help("Per proof: re-running the rules on its witness and checking both roots")
-                   .Register(r)
-                   .Add({}, ops::LatencyBuckets())),
-        head(Gauge(r, "pom_verifier_head_sequence", "Sequence of the last verified proof")),
-        matcher_head(Gauge(r, "pom_verifier_matcher_head_sequence", "The matcher's last sequence, from its feed")),
-        lag(Gauge(r, "pom_verifier_lag_events", "Events the matcher sequenced that are not verified yet")),
-        commits(prometheus::BuildCounter()
-                    .Name("pom_verifier_commits_total")
-                    .Help("Synced commits of the verified head")
-                    .Register(r)
-                    .Add({})),
-        commit(prometheus::BuildHistogram()
-                   .Name("pom_verifier_commit_seconds")
-                   .Help("Per commit of the verified head (a synced write)")
-                   .Register(r)
-                   .Add({}, ops::LatencyBuckets())),
-        following(Gauge(r, "pom_verifier_following", "1 while connected to the matcher's feed")),
-        faulty(Gauge(r, "pom_verifier_faulty", "1 once a proof was rejected: the prover is faulty or cheating")),
-        reconnects(prometheus::BuildCounter()
-                       .Name("pom_verifier_reconnects_total")
-                       .Help("Reconnections to the matcher's feed")
-                       .Register(r)
-                       .Add({})) {
+      : verified(ops::AddCounter(r, "pom_verifier_proofs_verified_total", "Proofs verified and accepted")),
+        rejects(ops::AddCounterFamily(r, "pom_verifier_rejects_total", "Proofs rejected, by reason (the follower stops at the first)")),
+        verify(ops::AddLatencyHistogram(r, "pom_verifier_verify_seconds", "Per proof: re-running the rules on its witness and checking both roots")),
+        head(ops::AddGauge(r, "pom_verifier_head_sequence", "Sequence of the last verified proof")),
+        matcher_head(ops::AddGauge(r, "pom_verifier_matcher_head_sequence", "The matcher's last sequence, from its feed")),
+        lag(ops::AddGauge(r, "pom_verifier_lag_events", "Events the matcher sequenced that are not verified yet")),
+        commits(ops::AddCounter(r, "pom_verifier_commits_total", "Synced commits of the verified head")),
+        commit(ops::AddLatencyHistogram(r, "pom_verifier_commit_seconds", "Per commit of the verified head (a synced write)")),
+        following(ops::AddGauge(r, "pom_verifier_following", "1 after the first proof batch of the current feed stream")),
+        faulty(ops::AddGauge(r, "pom_verifier_faulty", "1 once a proof was rejected: the prover is faulty or cheating")),
+        reconnects(ops::AddCounter(r, "pom_verifier_reconnects_total", "Reconnections to the matcher's feed")) {
     for (uint8_t i = 1; i <= static_cast<uint8_t>(RejectReason::kCustody); ++i) {
       const std::string_view name = RejectReasonName(static_cast<RejectReason>(i));
       reject_by_reason.push_back(&rejects.Add({{"reason", std::string(name.substr(0, name.find(':')))}}));
     }
-  }
-  static prometheus::Gauge& Gauge(prometheus::Registry& r, const std::string& name, const std::string& help) {
-    return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
   }
   void Reject(RejectReason reason) {
     const size_t i = static_cast<size_t>(reason);

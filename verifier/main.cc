@@ -24,7 +24,7 @@
 #include "ops/config.h"
 #include "ops/daemon.h"
 #include "ops/log.h"
-#include "prometheus/gauge.h"
+#include "ops/metrics.h"
 #include "proto/rpc.h"
 #include "verifier/check.h"
 #include "verifier/daemon.h"
@@ -110,11 +110,7 @@ int RunServe(int argc, char** argv) {
   if (!config.has_value()) return exit_code;
   const pom::ops::Config& c = *config;
   auto registry = std::make_shared<prometheus::Registry>();
-  prometheus::Gauge& ready = prometheus::BuildGauge()
-                                 .Name("pom_verifier_ready")
-                                 .Help("1 when recovered, serving and not draining")
-                                 .Register(*registry)
-                                 .Add({});
+  prometheus::Gauge& ready = pom::ops::AddGauge(*registry, "pom_verifier_ready", "1 when recovered, serving and not draining");
   std::atomic<pom::verify::VerifierServer*> serving{nullptr};
   absl::StatusOr<std::unique_ptr<pom::ops::Lifecycle>> life = pom::ops::Lifecycle::Start(
       c, "pom-verifier", registry,
