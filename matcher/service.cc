@@ -481,6 +481,10 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
         if (r.proof) events.push_back(r.proof);
       }
       if (gateway_ && !events.empty()) gateway_->Publish(std::move(events));
+      // Status and the proof feed show the batch before any caller hears of it: a client that got
+      // its answer finds that sequence in Status (and a verifier can be waited on for it).
+      Publish();
+      hub_.Notify();
       for (size_t i = 0; i < batch.size(); ++i) {
         const SubmitResult& r = (*results)[i];
         if (options_.metrics) {
@@ -493,8 +497,6 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
         }
         batch[i].done(r);
       }
-      Publish();
-      hub_.Notify();
     }
   }
 
