@@ -97,20 +97,15 @@ absl::StatusOr<rules::EventProof> Engine::Submit(const rules::Command& command,
   proof.command = command;
   proof.outcome = std::move(*outcome);
   proof.leaves = recording_.TakeLeaves();
-  std::vector<Bytes32> keys;
-  keys.reserve(proof.leaves.size());
+  // One pass over the touched leaves' paths updates the tree and collects the multiproof
+  // (unchanged leaves are in the batch so that the proof covers them).
+  std::vector<smt::SmtLeaf> batch;
+  batch.reserve(proof.leaves.size());
   for (const rules::TouchedLeaf& leaf : proof.leaves) {
-    keys.push_back(rules::TreeKey(leaf.key));
-    if (leaf.new_value != leaf.old_value) {
-      absl::Status updated = tree_->Update(keys.back(), leaf.new_value);
-      if (!updated.ok()) return Halt(updated);
-    }
+    batch.push_back({rules::TreeKey(leaf.key), leaf.new_value});
   }
-  if (with_multiproof) {
-    absl::StatusOr<std::vector<uint8_t>> multiproof = tree_->Multiproof(keys);
-    if (!multiproof.ok()) return Halt(multiproof.status());
-    proof.multiproof = std::move(*multiproof);
-  }
+  absl::Status updated = tree_->UpdateBatch(std::move(batch), with_multiproof ? &proof.multiproof : nullptr);
+  if (!updated.ok()) return Halt(updated);
   proof.new_root = tree_->root();
   return proof;
 }

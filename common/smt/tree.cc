@@ -162,6 +162,127 @@ absl::Status SparseMerkleTree<Hasher>::Update(const Bytes32& key, const Bytes32&
 }
 
 template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
+                                                   std::vector<uint8_t>* multiproof) {
+  POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
+  std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
+  POM_ASSIGN_OR_RETURN(
+      PlaceResult result,
+      PlaceBatch(top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt, BatchItems{leaves, siblings}));
+  if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
+  if (multiproof) {
+    std::vector<KeySiblings> material(leaves.size());
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      material[i].key = leaves[i].key;
+      material[i].siblings = std::move(siblings[i]);
+      std::reverse(material[i].siblings.begin(), material[i].siblings.end());
+    }
+    *multiproof = CompileMultiproof(material);
+  }
+  return absl::OkStatus();
+}
+
+template <typename Hasher>
+absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::BuildBatch(
+    BatchItems items) {
+  std::vector<SmtLeaf> present;
+  for (const SmtLeaf& l : items.leaves) {
+    if (!l.value.IsZero()) present.push_back(l);
+  }
+  if (present.empty()) return PlaceResult{std::nullopt, false};
+  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(present));
+  return PlaceResult{top, true};
+}
+
+template <typename Hasher>
+absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatch(
+    const std::optional<NodeRef>& at, BatchItems items) {
+  if (!at) return BuildBatch(items);
+  POM_ASSIGN_OR_RETURN(Node node, Load(*at));
+  return PlaceBatchAt(*at, node, items);
+}
+
+template <typename Hasher>
+absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatchAt(
+    const NodeRef& at, const Node& node, BatchItems items) {
+  const Entry self{at, node.value};
+  const std::span<const SmtLeaf> leaves = items.leaves;
+  // Sorted: the highest bit at which any item leaves this subtree's path is where the first or
+  // the last item leaves it.
+  const int fork = std::max(HighestDiffBit(at.path, leaves.front().key, at.level),
+                            HighestDiffBit(at.path, leaves.back().key, at.level));
+  if (fork >= 0) {
+    // Some items lie beside this subtree: split them at the fork. Those on the subtree's side
+    // go into it; the others start where the tree is empty.
+    const int own_side = GetBit(at.path, fork);
+    const size_t left_size = static_cast<size_t>(
+        std::partition_point(leaves.begin(), leaves.end(),
+                             [fork](const SmtLeaf& l) { return GetBit(l.key, fork) == 0; }) -
+        leaves.begin());
+    const BatchItems own = own_side == 0 ? items.first(left_size) : items.subspan(left_size);
+    const BatchItems other = own_side == 0 ? items.subspan(left_size) : items.first(left_size);
+    PlaceResult mine{self, false};
+    if (own.leaves.empty()) {
+      if (!other.siblings.empty()) other.AddSibling(fork, Lift(hasher_, node.value, at.level, at.path, fork));
+    } else {
+      POM_ASSIGN_OR_RETURN(mine, PlaceBatchAt(at, node, own));
+    }
+    POM_ASSIGN_OR_RETURN(PlaceResult beside, BuildBatch(other));
+    if (!beside.top) return mine;
+    if (!mine.top) return beside;
+    POM_ASSIGN_OR_RETURN(Entry branch, MakeBranch(*mine.top, *beside.top, fork));
+    return PlaceResult{branch, true};
+  }
+  // Every item lies inside this subtree.
+  if (node.kind == Node::Kind::kOpaque) return PrunedError(leaves.front().key, at.level);
+  if (node.kind == Node::Kind::kLeaf) {
+    // Only this leaf's own key lies inside it (keys are distinct).
+    const SmtLeaf& leaf = leaves.front();
+    if (leaf.value.IsZero()) {
+      POM_RETURN_IF_ERROR(store_->Delete(at));
+      return PlaceResult{std::nullopt, true};
+    }
+    if (node.value == MergeValue::FromValue(leaf.value)) return PlaceResult{self, false};
+    const Entry updated{at, MergeValue::FromValue(leaf.value)};
+    POM_RETURN_IF_ERROR(PutSimple(updated, Node::Kind::kLeaf));
+    return PlaceResult{updated, true};
+  }
+  const int h = at.level - 1;
+  const size_t left_size = static_cast<size_t>(
+      std::partition_point(leaves.begin(), leaves.end(),
+                           [h](const SmtLeaf& l) { return GetBit(l.key, h) == 0; }) -
+      leaves.begin());
+  const std::array<BatchItems, 2> side_items{items.first(left_size), items.subspan(left_size)};
+  std::array<std::optional<PlaceResult>, 2> result;
+  for (int side = 0; side < 2; ++side) {
+    const BatchItems& mine = side_items[side];
+    if (mine.leaves.empty()) continue;
+    // Alone on this side of the fork: the other side is every item's sibling here.
+    if (side_items[1 - side].leaves.empty()) mine.AddSibling(h, node.child_lifted[1 - side]);
+    POM_ASSIGN_OR_RETURN(result[side], PlaceBatch(node.child[side], mine));
+  }
+  const bool changed = (result[0] && result[0]->changed) || (result[1] && result[1]->changed);
+  if (!changed) return PlaceResult{self, false};
+  const bool emptied[2] = {result[0] && !result[0]->top, result[1] && !result[1]->top};
+  if (emptied[0] || emptied[1]) {
+    // A side emptied: the fork disappears and the other side (if any) takes its place.
+    POM_RETURN_IF_ERROR(store_->Delete(at));
+    if (emptied[0] && emptied[1]) return PlaceResult{std::nullopt, true};
+    const int other = emptied[0] ? 1 : 0;
+    if (result[other]) return PlaceResult{result[other]->top, true};
+    POM_ASSIGN_OR_RETURN(Node other_node, Load(node.child[other]));
+    return PlaceResult{Entry{node.child[other], other_node.value}, true};
+  }
+  Node updated = node;
+  for (int side = 0; side < 2; ++side) {
+    if (result[side] && result[side]->changed) SetChild(updated, h, side, *result[side]->top);
+  }
+  RehashBranch(updated, h, at.path);
+  POM_RETURN_IF_ERROR(store_->Put(at, updated));
+  return PlaceResult{Entry{at, updated.value}, true};
+}
+
+template <typename Hasher>
 absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SparseMerkleTree<Hasher>::SiblingsOf(
     const Bytes32& key) const {
   std::vector<std::pair<int, MergeValue>> out;

@@ -50,6 +50,17 @@ class SparseMerkleTree {
   // Sets `key` to `value`; an all-zero value deletes the key.
   absl::Status Update(const Bytes32& key, const Bytes32& value);
 
+  // Sets every leaf's key to its value (zero deletes; a leaf may keep its current value) in one
+  // pass over the union of their paths: each node on it is read once, each changed fork is
+  // rehashed and stored once, and the root is hashed once. If `multiproof` is non-null it
+  // receives the compiled multiproof of all the leaves' keys, collected on the same pass: the
+  // program Multiproof(keys) gives, which proves the values before the batch against the old
+  // root and those after it against the new root (every changed leaf is one of the keys, so
+  // every sibling is an unchanged subtree). The result equals applying Update leaf by leaf.
+  // Errors: InvalidArgument if `leaves` is empty or repeats a key; FailedPrecondition for a key
+  // inside a pruned subtree; the store's errors (then the tree may be partly updated, as Update).
+  absl::Status UpdateBatch(std::vector<SmtLeaf> leaves, std::vector<uint8_t>* multiproof = nullptr);
+
   // The compiled multiproof of `keys` (present or absent; any order).
   // Errors: InvalidArgument if `keys` is empty or repeats a key.
   absl::StatusOr<std::vector<uint8_t>> Multiproof(std::span<const Bytes32> keys) const;
@@ -89,6 +100,27 @@ class SparseMerkleTree {
                                     Node::Kind kind);
   // Stores the subtree of sorted, distinct leaves [first, last) and returns its top.
   absl::StatusOr<Entry> BuildRange(std::span<const SmtLeaf> leaves);
+
+  // UpdateBatch's walk. `leaves` are sorted and all lie in the subtree's region; each item's
+  // siblings (height, lifted value), highest first, go to the matching `siblings` entry.
+  struct BatchItems {
+    std::span<const SmtLeaf> leaves;
+    std::span<std::vector<std::pair<int, MergeValue>>> siblings;  // empty: not collecting
+    BatchItems first(size_t n) const {
+      return {leaves.first(n), siblings.empty() ? siblings : siblings.first(n)};
+    }
+    BatchItems subspan(size_t n) const {
+      return {leaves.subspan(n), siblings.empty() ? siblings : siblings.subspan(n)};
+    }
+    // Records `sibling` at `height` for every item (when collecting).
+    void AddSibling(int height, const MergeValue& sibling) const {
+      for (auto& s : siblings) s.emplace_back(height, sibling);
+    }
+  };
+  absl::StatusOr<PlaceResult> PlaceBatch(const std::optional<NodeRef>& at, BatchItems items);
+  absl::StatusOr<PlaceResult> PlaceBatchAt(const NodeRef& at, const Node& node, BatchItems items);
+  // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
+  absl::StatusOr<PlaceResult> BuildBatch(BatchItems items);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
 
   NodeStore* store_;

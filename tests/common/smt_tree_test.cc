@@ -302,3 +302,116 @@ TEST(SmtRootPair, EqualsTwoSinglePassesIncludingOnMutatedPrograms) {
 
 }  // namespace
 }  // namespace pom::smt
+
+namespace pom::smt {
+namespace {
+
+// A batch equals one update at a time: same root, same stored nodes, and its multiproof is the
+// program Multiproof(keys) gives before and after, proving the old values against the old root
+// and the new values against the new root. Batches mix inserts, updates, unchanged leaves,
+// deletes (down to an empty tree) and absent keys, with keys that share long prefixes.
+TEST(SmtBatchUpdate, EqualsOneUpdateAtATimeWithTheSameMultiproof) {
+  for (uint64_t seed : testing::TestSeeds({101, 102, 103})) {
+    SCOPED_TRACE(testing::SeedBanner(seed));
+    testing::Rng rng(seed);
+    MemoryNodeStore one_store, batch_store;
+    auto one = *SparseMerkleTree<Sha256Hasher>::Open(&one_store);
+    auto batch = *SparseMerkleTree<Sha256Hasher>::Open(&batch_store);
+    Sha256Hasher h;
+    std::vector<Bytes32> pool;
+    auto fresh_key = [&] {
+      Bytes32 k = rng.NextBytes32();
+      if (rng.OneIn(3) && !pool.empty()) {
+        k = pool[rng.Uniform(0, pool.size() - 1)];
+        k[rng.Uniform(0, 31)] ^= static_cast<uint8_t>(1u << rng.Uniform(0, 7));
+      }
+      return k;
+    };
+    for (int round = 0; round < 600; ++round) {
+      // Grow for a while, then mostly delete, so the tree passes through empty and tiny shapes.
+      const bool shrinking = round % 200 >= 150;
+      std::vector<SmtLeaf> leaves;
+      const int n = static_cast<int>(rng.Uniform(1, 16));
+      for (int i = 0; i < n; ++i) {
+        const bool existing = !pool.empty() && (shrinking || rng.OneIn(2));
+        const Bytes32 k = existing ? pool[rng.Uniform(0, pool.size() - 1)] : fresh_key();
+        bool repeated = false;
+        for (const SmtLeaf& l : leaves) repeated |= l.key == k;
+        if (repeated) continue;
+        Bytes32 v = rng.NextBytes32();
+        if (shrinking ? !rng.OneIn(5) : rng.OneIn(6)) v = Bytes32();  // delete (or no-op if absent)
+        if (existing && rng.OneIn(6)) v = *one.Get(k);                  // read-only leaf
+        leaves.push_back({k, v});
+      }
+      std::vector<Bytes32> keys;
+      std::vector<LeafChange> changes;
+      for (const SmtLeaf& l : leaves) {
+        keys.push_back(l.key);
+        changes.push_back({l.key, *one.Get(l.key), l.value});
+      }
+      const Bytes32 old_root = one.root();
+      const std::vector<uint8_t> before = *one.Multiproof(keys);
+      for (const SmtLeaf& l : leaves) ASSERT_TRUE(one.Update(l.key, l.value).ok());
+
+      std::vector<uint8_t> proof;
+      ASSERT_TRUE(batch.UpdateBatch(leaves, &proof).ok());
+      ASSERT_EQ(ToHex(batch.root()), ToHex(one.root())) << "round " << round;
+      ASSERT_EQ(batch_store.leaf_count(), one_store.leaf_count());
+      ASSERT_EQ(batch_store.inner_count(), one_store.inner_count());
+      ASSERT_EQ(ToHex(proof), ToHex(before)) << "round " << round;
+      ASSERT_EQ(ToHex(proof), ToHex(*one.Multiproof(keys)));
+      const RootPair roots = *ComputeMultiproofRootPair(h, proof, changes);
+      ASSERT_EQ(roots.old_root, old_root);
+      ASSERT_EQ(roots.new_root, batch.root());
+
+      for (const SmtLeaf& l : leaves) {
+        const auto it = std::find(pool.begin(), pool.end(), l.key);
+        if (l.value.IsZero() && it != pool.end()) pool.erase(it);
+        if (!l.value.IsZero() && it == pool.end()) pool.push_back(l.key);
+      }
+    }
+    // Without a proof requested, the same result.
+    const std::vector<SmtLeaf> last = {{rng.NextBytes32(), Val(7)}};
+    ASSERT_TRUE(one.Update(last[0].key, last[0].value).ok());
+    ASSERT_TRUE(batch.UpdateBatch(last).ok());
+    EXPECT_EQ(batch.root(), one.root());
+  }
+}
+
+TEST_F(SmtTreeTest, BatchRejectsEmptyAndRepeatedKeysAndChangesNothing) {
+  ASSERT_TRUE(tree_.Update(Key(1), Val(1)).ok());
+  const Bytes32 root = tree_.root();
+  EXPECT_EQ(tree_.UpdateBatch({}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(tree_.UpdateBatch({{Key(2), Val(2)}, {Key(2), Val(3)}}).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(tree_.root(), root);
+}
+
+TEST_F(SmtTreeTest, BatchOnAPrunedTreeUpdatesProvenKeysAndRefusesOthers) {
+  testing::Rng rng(11);
+  std::vector<Bytes32> keys;
+  for (int i = 0; i < 200; ++i) {
+    keys.push_back(rng.NextBytes32());
+    ASSERT_TRUE(tree_.Update(keys.back(), Val(i + 1)).ok());
+  }
+  const std::vector<Bytes32> proven = {keys[3], keys[50], keys[120], rng.NextBytes32()};
+  std::vector<SmtLeaf> leaves;
+  for (const Bytes32& k : proven) leaves.push_back({k, *tree_.Get(k)});
+  const std::vector<uint8_t> proof = *tree_.Multiproof(proven);
+  MemoryNodeStore pruned_store;
+  Tree pruned = *Tree::Open(&pruned_store);
+  ASSERT_TRUE(pruned.ImportMultiproof(proof, leaves).ok());
+
+  std::vector<SmtLeaf> batch = {{proven[0], Val(5)}, {proven[1], Bytes32()}, {proven[2], leaves[2].value},
+                                {proven[3], Val(6)}};
+  std::vector<uint8_t> batch_proof;
+  ASSERT_TRUE(pruned.UpdateBatch(batch, &batch_proof).ok());
+  EXPECT_EQ(ToHex(batch_proof), ToHex(proof));
+  for (const SmtLeaf& l : batch) ASSERT_TRUE(tree_.Update(l.key, l.value).ok());
+  EXPECT_EQ(pruned.root(), tree_.root());
+  EXPECT_EQ(pruned.UpdateBatch({{proven[0], Val(1)}, {keys[100], Val(1)}}).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace pom::smt
