@@ -60,7 +60,9 @@ absl::StatusOr<std::unique_ptr<DelimitedReader>> DelimitedReader::Open(const std
 
 DelimitedReader::DelimitedReader(int fd, std::string path)
     : fd_(fd), path_(std::move(path)),
-      in_(std::make_unique<google::protobuf::io::FileInputStream>(fd)) {}
+      // Reads of 1 MiB rather than protobuf's default 8 KiB: a proof is ~4 KB, so the default
+      // costs a read(2) every other message.
+      in_(std::make_unique<google::protobuf::io::FileInputStream>(fd, 1 << 20)) {}
 
 DelimitedReader::~DelimitedReader() {
   in_.reset();

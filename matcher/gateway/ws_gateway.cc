@@ -310,6 +310,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Queues a message. Market data may be replaced by a resync when the client is slow;
   // replies and private messages are never dropped (past twice the limit the connection closes).
   void Send(std::string message, std::optional<rules::MarketId> book = std::nullopt) {
+    Send(std::make_shared<const std::string>(std::move(message)), book);
+  }
+  // The same, for a message shared by every subscriber (a fan-out serializes it once).
+  void Send(std::shared_ptr<const std::string> message, std::optional<rules::MarketId> book = std::nullopt) {
     if (closing_ || !open_) return;  // nothing before the handshake completed
     if (book.has_value() && queue_.size() >= gateway_->options().max_queued_messages) {
       Resync(*book);
@@ -323,9 +327,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!writing_) Write();
   }
 
-  bool Subscribed(const std::string& channel, rules::MarketId market) const {
-    return subscriptions_.contains({channel, MarketName(market)});
-  }
+  using SubscriptionKey = std::pair<std::string, std::string>;  // (channel, market or "")
+  bool Subscribed(const SubscriptionKey& key) const { return subscriptions_.contains(key); }
   bool WantsExecutions(const rules::AccountId& account) const {
     return account_.has_value() && *account_ == account && subscriptions_.contains({"executions", ""});
   }
@@ -344,7 +347,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   struct Queued {
-    std::string text;
+    std::shared_ptr<const std::string> text;
     std::optional<rules::MarketId> book;
   };
 
@@ -366,11 +369,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void Resync(rules::MarketId market) {
     gateway_->stats().resyncs.fetch_add(1, std::memory_order_relaxed);
     DropQueued([&](const Queued& q) { return q.book.has_value() && *q.book == market; });
-    queue_.push_back(Queued{json{{"channel", "book"}, {"type", "resync"}, {"market", MarketName(market)},
-                                 {"reason", "the connection fell behind; a snapshot follows"}}
-                                .dump(),
+    queue_.push_back(Queued{std::make_shared<const std::string>(
+                                json{{"channel", "book"}, {"type", "resync"}, {"market", MarketName(market)},
+                                     {"reason", "the connection fell behind; a snapshot follows"}}
+                                    .dump()),
                             market});
-    queue_.push_back(Queued{gateway_->BookSnapshot(market), market});
+    queue_.push_back(Queued{std::make_shared<const std::string>(gateway_->BookSnapshot(market)), market});
     if (!writing_) Write();
   }
 
@@ -381,7 +385,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front().text), [self = shared_from_this()](beast::error_code ec, size_t) {
+    ws_.async_write(asio::buffer(*queue_.front().text), [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Done();
       if (!self->queue_.empty()) self->queue_.pop_front();
       self->Write();
@@ -449,7 +453,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool done_ = false;
   std::array<uint8_t, 32> challenge_{};
   std::optional<rules::AccountId> account_;
-  std::set<std::pair<std::string, std::string>> subscriptions_;  // (channel, market or "")
+  std::set<SubscriptionKey> subscriptions_;
   Bucket bucket_;
   Bucket tolerance_;  // refused requests a connection may send before it is closed
 };
@@ -925,9 +929,15 @@ void Gateway::Impl::Publish(std::vector<std::shared_ptr<const rules::EventProof>
 }
 
 void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
-  std::vector<std::pair<rules::MarketId, std::string>> books, trades;
+  // Each message is serialized once and shared by every connection that wants it.
+  struct Message {
+    Session::SubscriptionKey key;
+    std::optional<rules::MarketId> book;
+    std::shared_ptr<const std::string> text;
+  };
+  std::vector<Message> market_data;
   for (const BookDelta& d : published.books) {
-    books.emplace_back(d.market, json{{"channel", "book"},
+    market_data.push_back({{"book", MarketName(d.market)}, d.market, std::make_shared<const std::string>(json{{"channel", "book"},
                                       {"type", "delta"},
                                       {"market", MarketName(d.market)},
                                       {"seq", d.market_sequence},
@@ -936,7 +946,7 @@ void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
                                       {"bids", LevelsJson(d.bids)},
                                       {"asks", LevelsJson(d.asks)},
                                       {"checksum", d.checksum}}
-                                     .dump());
+                                     .dump())});
   }
   if (!published.trades.empty()) {
     json list = json::array();
@@ -947,11 +957,12 @@ void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
                           {"maker_order", t.maker_order},
                           {"taker_order", t.taker_order}});
     }
-    trades.emplace_back(published.trades[0].market,
-                        json{{"channel", "trades"}, {"market", MarketName(published.trades[0].market)}, {"event", event}, {"trades", list}}
-                            .dump());
+    const std::string market = MarketName(published.trades[0].market);
+    market_data.push_back({{"trades", market}, std::nullopt,
+                           std::make_shared<const std::string>(
+                               json{{"channel", "trades"}, {"market", market}, {"event", event}, {"trades", list}}.dump())});
   }
-  std::vector<std::pair<rules::AccountId, std::string>> executions;
+  std::vector<std::pair<rules::AccountId, std::shared_ptr<const std::string>>> executions;
   for (const Execution& e : published.executions) {
     json fills = json::array();
     for (const rules::Fill& f : e.fills) fills.push_back(FillJson(f));
@@ -959,7 +970,7 @@ void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
     for (uint64_t c : e.cancelled) cancelled.push_back(c);
     executions.emplace_back(
         e.account,
-        json{{"channel", "executions"},
+        std::make_shared<const std::string>(json{{"channel", "executions"},
              {"kind", e.kind},
              {"sequence", e.event},
              {"root", Hex(e.root.span())},
@@ -970,16 +981,13 @@ void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
              {"fills", fills},
              {"resting", Dec(e.resting)},
              {"cancelled", cancelled}}
-            .dump());
+            .dump()));
   }
   for (auto& weak : sessions_) {
     std::shared_ptr<Session> s = weak.lock();
     if (!s) continue;
-    for (const auto& [market, text] : books) {
-      if (s->Subscribed("book", market)) s->Send(text, market);
-    }
-    for (const auto& [market, text] : trades) {
-      if (s->Subscribed("trades", market)) s->Send(text);
+    for (const Message& m : market_data) {
+      if (s->Subscribed(m.key)) s->Send(m.text, m.book);
     }
     for (const auto& [account, text] : executions) {
       if (s->WantsExecutions(account)) s->Send(text);
