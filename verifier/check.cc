@@ -1,7 +1,9 @@
 #include "verifier/check.h"
 
 #include <algorithm>
+#include <atomic>
 #include <fstream>
+#include <latch>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,20 +30,44 @@ absl::StatusOr<VerifierGenesis> LoadVerifierGenesis(const std::string& path) {
   return out;
 }
 
+namespace {
+
+// The signature checks of one batch, shared by whichever threads call Work(): each claims the
+// next chunk of proofs, so a thread that is done with its other work joins in.
+class SignatureJob {
+ public:
+  SignatureJob(const Config& config, const std::vector<absl::StatusOr<rules::EventProof>>& batch)
+      : config_(config), batch_(batch), ok_(batch.size(), 0) {}
+
+  void Work() {
+    for (;;) {
+      const size_t first = next_.fetch_add(kChunk, std::memory_order_relaxed);
+      if (first >= batch_.size()) return;
+      const size_t last = std::min(batch_.size(), first + kChunk);
+      for (size_t i = first; i < last; ++i) ok_[i] = batch_[i].ok() && CheckSignature(config_, batch_[i]->command);
+    }
+  }
+  // REQUIRES: every Work() call has returned.
+  std::vector<char> Take() { return std::move(ok_); }
+
+ private:
+  static constexpr size_t kChunk = 8;
+  const Config& config_;
+  const std::vector<absl::StatusOr<rules::EventProof>>& batch_;
+  std::vector<char> ok_;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace
+
 std::vector<char> CheckSignaturesParallel(const Config& config,
                                           const std::vector<absl::StatusOr<rules::EventProof>>& batch, int workers) {
-  workers = std::max(1, workers);
-  std::vector<char> ok(batch.size(), 0);
-  auto work = [&](int t) {
-    for (size_t i = static_cast<size_t>(t); i < batch.size(); i += static_cast<size_t>(workers)) {
-      ok[i] = batch[i].ok() && CheckSignature(config, batch[i]->command);
-    }
-  };
+  SignatureJob job(config, batch);
   std::vector<std::thread> pool;
-  for (int t = 1; t < workers; ++t) pool.emplace_back(work, t);
-  work(0);
+  for (int t = 1; t < workers; ++t) pool.emplace_back([&job] { job.Work(); });
+  job.Work();
   for (std::thread& th : pool) th.join();
-  return ok;
+  return job.Take();
 }
 
 absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
@@ -133,25 +159,44 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
     }
     return absl::OkStatus();
   };
-  // With more than one thread, the signatures of batch k+1 are checked on threads - 1 helpers
-  // while this thread runs batch k through the serial root chain.
-  const int helpers = threads > 1 ? threads - 1 : 1;
+  // With more than one thread, a helper reads and decodes batch k+1 and starts on its signatures
+  // (with any further helpers) while this thread runs batch k through the serial root chain,
+  // then joins in on whatever signatures are left.
   POM_ASSIGN_OR_RETURN(Batch current, read_batch());
-  std::vector<char> current_ok = check_signatures(current, helpers);
+  std::vector<char> current_ok = check_signatures(current, threads);
   while (!current.empty()) {
-    POM_ASSIGN_OR_RETURN(Batch next, read_batch());
-    std::vector<char> next_ok;
-    std::thread ahead;
-    if (threads > 1) {
-      ahead = std::thread([&] { next_ok = check_signatures(next, helpers); });
+    if (threads == 1) {
+      POM_RETURN_IF_ERROR(verify_batch(current, current_ok));
+      if (!result.verdict.ok()) break;
+      POM_ASSIGN_OR_RETURN(current, read_batch());
+      current_ok = check_signatures(current, 1);
+      continue;
+    }
+    absl::StatusOr<Batch> next = absl::UnknownError("not read");
+    std::optional<SignatureJob> job;
+    std::latch read(1);
+    std::vector<std::thread> helpers;
+    helpers.emplace_back([&] {
+      next = read_batch();
+      if (next.ok() && options.check_signatures) job.emplace(config, *next);
+      read.count_down();
+      if (job) job->Work();
+    });
+    for (int t = 2; t < threads; ++t) {
+      helpers.emplace_back([&] {
+        read.wait();
+        if (job) job->Work();
+      });
     }
     const absl::Status status = verify_batch(current, current_ok);
-    if (ahead.joinable()) ahead.join();
+    read.wait();
+    if (job && status.ok() && result.verdict.ok()) job->Work();
+    for (std::thread& th : helpers) th.join();
     POM_RETURN_IF_ERROR(status);
     if (!result.verdict.ok()) break;
-    if (threads == 1) next_ok = check_signatures(next, 1);
-    current = std::move(next);
-    current_ok = std::move(next_ok);
+    if (!next.ok()) return next.status();
+    current = std::move(*next);
+    current_ok = job ? job->Take() : std::vector<char>(current.size(), 0);
   }
   // The last good head, also when a proof was rejected: the proofs before it stay verified.
   POM_RETURN_IF_ERROR(commit());

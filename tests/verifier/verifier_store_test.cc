@@ -29,6 +29,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "bench/workload.h"
 #include "matcher/engine.h"
 #include "proto/codec.h"
@@ -459,6 +460,38 @@ TEST_F(CheckWithData, RejectedProofLeavesTheLastGoodHeadStored) {
   ASSERT_TRUE(resumed->verdict.ok()) << RejectReasonName(resumed->verdict.reason);
   EXPECT_EQ(resumed->resumed_from, bad - 1);
   EXPECT_EQ(resumed->root, files_->proofs.back().new_root);
+}
+
+// The signature pipeline (a helper reads and checks batch k+1 while this thread verifies batch
+// k, then joins in): a forged signature past the first batch is caught at its own sequence,
+// whatever the thread count, and an honest file verifies in full on 1 to 4 threads.
+TEST(CheckSignaturePipeline, ForgedSignatureInALaterBatchIsNamedOnAnyThreadCount) {
+  std::unique_ptr<ProofFiles> files(MakeProofFiles(37, 5000));
+  ASSERT_GT(files->proofs.size(), 4200u);  // three read batches of 2,048
+  const uint64_t bad = 4100;
+  std::vector<rules::EventProof> forged = files->proofs;
+  forged[bad - 1].command.signature.bytes[5] ^= 0x20;
+  TempDir work;
+  WriteProofs(work / "forged.proofs", forged);
+  for (int threads : {1, 2, 3, 4}) {
+    SCOPED_TRACE(absl::StrCat("threads=", threads));
+    CheckOptions o;
+    o.genesis_path = files->genesis;
+    o.threads = threads;
+    o.proofs_path = work / "forged.proofs";
+    absl::StatusOr<CheckResult> r = Check(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->verdict.reason, RejectReason::kBadSignature) << RejectReasonName(r->verdict.reason);
+    EXPECT_EQ(r->failed_sequence, bad);
+    EXPECT_EQ(r->proofs, bad - 1);
+
+    o.proofs_path = files->all;
+    absl::StatusOr<CheckResult> honest = Check(o);
+    ASSERT_TRUE(honest.ok()) << honest.status();
+    ASSERT_TRUE(honest->verdict.ok()) << RejectReasonName(honest->verdict.reason);
+    EXPECT_EQ(honest->proofs, files->proofs.size());
+    EXPECT_EQ(honest->root, files->proofs.back().new_root);
+  }
 }
 
 // ---- The real binary, killed at the commit's kill points ----
