@@ -2,6 +2,9 @@
 //   Update          overwrite a random live leaf with a new value (tree size stays N)
 //   Multiproof      compile the proof of K random live keys
 //   VerifyProof     compute the root from a K-key proof and its leaves (what a verifier does)
+//   EventUpdate     what the engine does per event: set K random live keys to new values and
+//                   produce their multiproof, leaf by leaf (Update ×K, then Multiproof) or as one
+//                   batch (UpdateBatch); both variants run in the same invocation, side by side
 // Trees are built once per (hasher, N) and shared by the benchmarks that use them; building
 // a 10^6-leaf tree takes several seconds and is not timed.
 #include <map>
@@ -122,6 +125,36 @@ void BM_VerifyProof(benchmark::State& state) {
   latency.Report(state);
 }
 
+template <typename Hasher>
+void BM_EventUpdate(benchmark::State& state) {
+  Fixture<Hasher>& f = TreeOf<Hasher>(static_cast<size_t>(state.range(0)));
+  const size_t k = static_cast<size_t>(state.range(1));
+  const bool batched = state.range(2) != 0;
+  testing::Rng rng(45);
+  LatencyRecorder latency;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::vector<smt::SmtLeaf> leaves;
+    std::vector<Bytes32> keys = PickKeys(rng, f.keys, k);
+    for (const Bytes32& key : keys) leaves.push_back({key, rng.NextBytes32()});
+    state.ResumeTiming();
+    std::vector<uint8_t> proof;
+    latency.Start();
+    if (batched) {
+      POM_CHECK_OK(f.tree->UpdateBatch(std::move(leaves), &proof));
+    } else {
+      for (const smt::SmtLeaf& l : leaves) POM_CHECK_OK(f.tree->Update(l.key, l.value));
+      absl::StatusOr<std::vector<uint8_t>> p = f.tree->Multiproof(keys);
+      POM_CHECK_OK(p);
+      proof = std::move(*p);
+    }
+    latency.Stop();
+    benchmark::DoNotOptimize(proof.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+  latency.Report(state);
+}
+
 void Sizes(benchmark::internal::Benchmark* b) {
   for (int64_t n : {10'000, 100'000, 1'000'000}) b->Arg(n);
 }
@@ -137,6 +170,9 @@ BENCHMARK_TEMPLATE(BM_Multiproof, Sha256Hasher)->Apply(SizesAndKeys)->ArgNames({
 BENCHMARK_TEMPLATE(BM_Multiproof, Blake2b256Hasher)->Apply(SizesAndKeys)->ArgNames({"leaves", "keys"});
 BENCHMARK_TEMPLATE(BM_VerifyProof, Sha256Hasher)->Apply(SizesAndKeys)->ArgNames({"leaves", "keys"});
 BENCHMARK_TEMPLATE(BM_VerifyProof, Blake2b256Hasher)->Apply(SizesAndKeys)->ArgNames({"leaves", "keys"});
+BENCHMARK_TEMPLATE(BM_EventUpdate, Sha256Hasher)
+    ->ArgsProduct({{10'000, 1'000'000}, {10}, {0, 1}})
+    ->ArgNames({"leaves", "keys", "batched"});
 
 }  // namespace
 }  // namespace pom::bench

@@ -1,5 +1,7 @@
 #include "common/smt/multiproof.h"
 
+#include <algorithm>
+
 #include "common/check.h"
 
 namespace pom::smt {
@@ -62,18 +64,26 @@ std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys) {
     int zero_count = 0;
     size_t next = 0;
     const auto& sibs = keys[i].siblings;
-    for (int h = 0; h < fork; ++h) {
+    // Jump from one height with something to merge (a sibling, or an earlier group waiting at
+    // its fork) to the next; the heights between are empty siblings.
+    int h = 0;
+    while (h < fork) {
       while (next < sibs.size() && sibs[next].first < h) ++next;
+      int event = fork;
+      if (next < sibs.size()) event = std::min(event, sibs[next].first);
+      if (!pending.empty()) event = std::min(event, pending.back());
+      zero_count += event - h;
+      h = event;
+      if (h == fork) break;
+      FlushZeros(out, zero_count);
       if (!pending.empty() && pending.back() == h) {
+        // The earlier group's subtree, not the tree's sibling there, is what merges in.
         pending.pop_back();
-        FlushZeros(out, zero_count);
         out.push_back(kOpMergeTop);
-      } else if (next < sibs.size() && sibs[next].first == h) {
-        FlushZeros(out, zero_count);
-        AppendSibling(out, sibs[next].second);
       } else {
-        ++zero_count;
+        AppendSibling(out, sibs[next].second);
       }
+      ++h;
     }
     FlushZeros(out, zero_count);
     if (!last) pending.push_back(fork);
