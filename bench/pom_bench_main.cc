@@ -11,7 +11,7 @@
 //   pom-bench e2e [--events N] [--users U] [--clients C] [--seed S] [--bin DIR] [--json]
 //       starts pom-verifier and pom-matcher on loopback and times signed orders from gRPC Submit
 //       until the verifier has verified them (bench/e2e.h)
-//   pom-bench load --ws [--rate R[,R...]] [--duration S] [--users U] [--seed S] [--bin DIR] [--json]
+//   pom-bench load --ws [--rate R[,R...]] [--duration S] [--users U] [--seed S] [--bin DIR] [--trace CSV] [--json]
 //       open-loop signed orders over the WebSocket gateway; order -> acknowledgement latency
 //       from the planned send time (bench/ws_load.h)
 #include <cstdio>
@@ -252,7 +252,7 @@ int E2e(int argc, char** argv) {
 }
 
 int Load(int argc, char** argv) {
-  pom::Flags flags({"rate", "duration", "users", "seed", "bin"}, {"ws", "json"});
+  pom::Flags flags({"rate", "duration", "users", "seed", "bin", "trace"}, {"ws", "json"});
   if (absl::Status s = flags.Parse(argc, argv, 2); !s.ok()) return Fail(s);
   if (!flags.Has("ws")) return Fail(absl::InvalidArgumentError("load needs --ws (the WebSocket gateway is the only load target)"));
   pom::bench::LoadOptions o;
@@ -273,6 +273,7 @@ int Load(int argc, char** argv) {
   o.duration_seconds = std::max<uint64_t>(1, *duration);
   o.users = static_cast<uint32_t>(std::clamp<uint64_t>(*users, 1, 10'000));
   o.seed = *seed;
+  o.trace_path = flags.GetOr("trace", "");
   std::string self = argv[0];
   o.bin_dir = flags.GetOr("bin", self.find('/') == std::string::npos ? "." : self.substr(0, self.rfind('/')));
   absl::StatusOr<std::vector<pom::bench::LoadResult>> r = pom::bench::RunWsLoad(o);
@@ -309,6 +310,8 @@ int main(int argc, char** argv) {
                "usage: pom-bench gen --seed S --events N --users U --markets M --out FILE [--unsigned]\n"
                "       pom-bench replay --lobster-messages F --lobster-book F --levels L [--proofs] [--json]\n"
                "       pom-bench prove --users U --events N [--markets M] [--seed S]\n"
-               "       pom-bench verify --proofs F --genesis F [--threads N] [--no-signatures]\n");
+               "       pom-bench verify --proofs F --genesis F [--threads N] [--no-signatures]\n"
+               "       pom-bench e2e --events N --users U --clients C [--json]\n"
+               "       pom-bench load --ws [--rate R[,R...]] [--duration S] [--users U] [--trace CSV] [--json]\n");
   return 2;
 }

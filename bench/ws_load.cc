@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -48,6 +49,12 @@ struct Connection {
 
 absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
   if (o.rates.empty() || o.users == 0) return absl::InvalidArgumentError("need rates and users");
+  std::ofstream trace;
+  if (!o.trace_path.empty()) {
+    trace.open(o.trace_path);
+    if (!trace) return absl::InvalidArgumentError(absl::StrCat("cannot create the trace file ", o.trace_path));
+    trace << "rate,planned_ms,latency_us\n";
+  }
   BenchDir work("pom-load");
   const std::string dir = work.path();
   BenchAccounts accounts = WriteFundedGenesis(dir + "/genesis.json", o.seed, 0x77, o.users);
@@ -114,6 +121,7 @@ absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
     uint64_t n = 0;
     std::vector<Clock::time_point> due;
     std::vector<double> latency_us;
+    std::vector<std::pair<double, double>> trace;  // (planned ms from start, latency µs)
     uint64_t answered = 0;
     uint64_t errors = 0;
   };
@@ -129,7 +137,12 @@ absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
         if (id >= round->first_id && id < round->first_id + round->n) {
           ++round->answered;
           if (reply.contains("error")) ++round->errors;
-          round->latency_us.push_back(std::chrono::duration<double, std::micro>(now - round->due[id - round->first_id]).count());
+          const Clock::time_point due = round->due[id - round->first_id];
+          round->latency_us.push_back(std::chrono::duration<double, std::micro>(now - due).count());
+          if (!o.trace_path.empty()) {
+            round->trace.emplace_back(std::chrono::duration<double, std::milli>(due - round->due[0]).count(),
+                                      round->latency_us.back());
+          }
         }
       }
       read_next(c);
@@ -229,6 +242,13 @@ absl::StatusOr<std::vector<LoadResult>> RunWsLoad(const LoadOptions& o) {
     r.p999_us = Percentile(current.latency_us, 0.999);
     r.max_us = current.latency_us.empty() ? 0 : *std::max_element(current.latency_us.begin(), current.latency_us.end());
     results.push_back(r);
+    if (!o.trace_path.empty()) {
+      std::sort(current.trace.begin(), current.trace.end());
+      for (const auto& [planned_ms, latency_us] : current.trace) {
+        trace << rate << ',' << planned_ms << ',' << latency_us << '\n';
+      }
+      if (!trace) return absl::InternalError(absl::StrCat("cannot write the trace to ", o.trace_path));
+    }
     // Let the timer's cancelled wait run before the next round (it refers to this round).
     io.poll();
     if (current.answered < n) break;  // past the knee: the server did not keep up within the deadline

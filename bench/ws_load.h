@@ -20,6 +20,9 @@ struct LoadOptions {
   uint64_t duration_seconds = 10;
   uint32_t users = 64;
   uint64_t seed = 1;
+  // Non-empty: a CSV of every acknowledgement (rate, planned send time in ms from the round's
+  // start, latency in µs, sorted by planned time), to see when in a round the latency went up.
+  std::string trace_path;
 };
 
 struct LoadResult {
