@@ -91,12 +91,19 @@ absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(MarketId m, 
 absl::Status FastState::SetPage(MarketId m, Price price, const std::optional<rules::PageRecord>& page) {
   Book& book = BookOf(m);
   auto it = book.pages.find(price.raw());
-  if (it != book.pages.end() && (!page || page->side != it->second.side)) {
+  // The price sets change only when a level appears, disappears or changes side; most calls
+  // update the record of a level that stays.
+  const bool listed = it != book.pages.end() && page && page->side == it->second.side;
+  if (it != book.pages.end() && !listed) {
     (it->second.side == rules::Side::kBuy ? book.bid_prices : book.ask_prices).erase(price.raw());
   }
   if (page) {
-    (page->side == rules::Side::kBuy ? book.bid_prices : book.ask_prices).insert(price.raw());
-    book.pages.insert_or_assign(price.raw(), *page);
+    if (!listed) (page->side == rules::Side::kBuy ? book.bid_prices : book.ask_prices).insert(price.raw());
+    if (it != book.pages.end()) {
+      it->second = *page;
+    } else {
+      book.pages.emplace(price.raw(), *page);
+    }
   } else if (it != book.pages.end()) {
     book.pages.erase(it);
   }
