@@ -937,9 +937,10 @@ void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
   };
   std::vector<Message> market_data;
   for (const BookDelta& d : published.books) {
-    market_data.push_back({{"book", MarketName(d.market)}, d.market, std::make_shared<const std::string>(json{{"channel", "book"},
+    const std::string market = MarketName(d.market);
+    market_data.push_back({{"book", market}, d.market, std::make_shared<const std::string>(json{{"channel", "book"},
                                       {"type", "delta"},
-                                      {"market", MarketName(d.market)},
+                                      {"market", market},
                                       {"seq", d.market_sequence},
                                       {"epoch", epoch_},
                                       {"event", d.event},

@@ -24,6 +24,15 @@ Bytes32 Val(uint64_t v) { return PackHalves(v, 0); }
 class SmtTreeTest : public ::testing::Test {
  protected:
   SmtTreeTest() : tree_(*Tree::Open(&store_)) {}
+  // Inserts `n` random keys (values 1..n) into tree_ and returns them.
+  std::vector<Bytes32> FillRandom(testing::Rng& rng, int n) {
+    std::vector<Bytes32> keys;
+    for (int i = 0; i < n; ++i) {
+      keys.push_back(rng.NextBytes32());
+      EXPECT_TRUE(tree_.Update(keys.back(), Val(i + 1)).ok());
+    }
+    return keys;
+  }
   MemoryNodeStore store_;
   Tree tree_;
   Sha256Hasher hasher_;
@@ -163,11 +172,7 @@ TEST_F(SmtTreeTest, MalformedProgramsAreRejected) {
 
 TEST_F(SmtTreeTest, PrunedTreeFromProofUpdatesProvenLeavesOnly) {
   testing::Rng rng(7);
-  std::vector<Bytes32> keys;
-  for (int i = 0; i < 200; ++i) {
-    keys.push_back(rng.NextBytes32());
-    ASSERT_TRUE(tree_.Update(keys.back(), Val(i + 1)).ok());
-  }
+  const std::vector<Bytes32> keys = FillRandom(rng, 200);
   const std::vector<Bytes32> proven = {keys[3], keys[50], rng.NextBytes32()};
   std::vector<SmtLeaf> leaves;
   for (const Bytes32& k : proven) leaves.push_back({k, *tree_.Get(k)});
@@ -389,11 +394,7 @@ TEST_F(SmtTreeTest, BatchRejectsEmptyAndRepeatedKeysAndChangesNothing) {
 
 TEST_F(SmtTreeTest, BatchOnAPrunedTreeUpdatesProvenKeysAndRefusesOthers) {
   testing::Rng rng(11);
-  std::vector<Bytes32> keys;
-  for (int i = 0; i < 200; ++i) {
-    keys.push_back(rng.NextBytes32());
-    ASSERT_TRUE(tree_.Update(keys.back(), Val(i + 1)).ok());
-  }
+  const std::vector<Bytes32> keys = FillRandom(rng, 200);
   const std::vector<Bytes32> proven = {keys[3], keys[50], keys[120], rng.NextBytes32()};
   std::vector<SmtLeaf> leaves;
   for (const Bytes32& k : proven) leaves.push_back({k, *tree_.Get(k)});
