@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/internal/sha256_short.h"
 
 namespace pom {
 
@@ -26,9 +27,24 @@ Bytes32 Sha256Hasher::Finish() {
 }
 
 Bytes32 Sha256Hasher::Digest(std::span<const uint8_t> data) {
+  if (data.size() <= crypto_internal::kShortMax) {
+    Bytes32 out;
+    crypto_internal::Sha256Short(data.data(), data.size(), out.data());
+    return out;
+  }
   Begin();
   Update(data);
   return Finish();
+}
+
+void Sha256Hasher::DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a,
+                              Bytes32* out_b) {
+  if (a.size() <= crypto_internal::kShortMax && b.size() <= crypto_internal::kShortMax) {
+    crypto_internal::Sha256ShortPair(a.data(), a.size(), out_a->data(), b.data(), b.size(), out_b->data());
+    return;
+  }
+  *out_a = Digest(a);
+  *out_b = Digest(b);
 }
 
 Blake2b256Hasher::Blake2b256Hasher() { EnsureSodiumInitialized(); }

@@ -4,7 +4,10 @@
 //    ~20 ns less per tree hash than EVP (bench/README.md); EVP would be the fallback.
 //  - Blake2b256Hasher: unkeyed BLAKE2b with a 32-byte digest through libsodium (reproduces
 //    Fusotao's trees byte for byte).
-// Both offer a one-shot Digest() and an incremental Begin/Update/Finish.
+// Both offer a one-shot Digest(), DigestPair() for two independent messages (the tree hashes the
+// old and the new value of a node side by side), and an incremental Begin/Update/Finish.
+// Sha256Hasher hashes messages of up to 119 bytes (all of the tree's) with the CPU's SHA
+// extensions directly when it has them, a pair interleaved (common/internal/sha256_short.h).
 // Thread-safety: a hasher instance is not thread-safe (it owns a context); use one per thread.
 #pragma once
 
@@ -31,6 +34,8 @@ class Sha256Hasher {
   Sha256Hasher& operator=(Sha256Hasher&&) noexcept = default;
 
   Bytes32 Digest(std::span<const uint8_t> data);
+  // *out_a = Digest(a), *out_b = Digest(b).
+  void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b);
 
   void Begin();
   void Update(std::span<const uint8_t> data);
@@ -47,6 +52,10 @@ class Blake2b256Hasher {
   Blake2b256Hasher();
 
   Bytes32 Digest(std::span<const uint8_t> data);
+  void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b) {
+    *out_a = Digest(a);
+    *out_b = Digest(b);
+  }
 
   void Begin();
   void Update(std::span<const uint8_t> data);

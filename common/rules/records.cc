@@ -1,5 +1,6 @@
 #include "common/rules/records.h"
 
+#include <array>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -110,6 +111,13 @@ absl::StatusOr<Side> SideFromByte(uint8_t b) {
 
 Bytes32 TaggedHash(std::string_view tag, std::span<const uint8_t> body) {
   thread_local Sha256Hasher hasher;
+  // Records are short: one contiguous message takes the hasher's one-shot short path.
+  std::array<uint8_t, 256> joined;
+  if (tag.size() + body.size() <= joined.size()) {
+    std::copy(tag.begin(), tag.end(), joined.begin());
+    std::copy(body.begin(), body.end(), joined.begin() + tag.size());
+    return hasher.Digest({joined.data(), tag.size() + body.size()});
+  }
   hasher.Begin();
   hasher.Update({reinterpret_cast<const uint8_t*>(tag.data()), tag.size()});
   hasher.Update(body);

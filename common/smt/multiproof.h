@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <array>
-#include <optional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -29,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/bytes.h"
+#include "common/check.h"
 #include "common/smt/key_bits.h"
 #include "common/smt/merge_value.h"
 
@@ -104,17 +104,143 @@ struct Item {
   std::array<MergeValue, N> v;
 };
 
-// Merges lane values `a` (the item) and sibling `b` at `height`; `b_hash` caches hash(b).
-template <typename Hasher>
-MergeValue MergeWithSibling(Hasher& hasher, int h, const Bytes32& parent, const MergeValue& item,
-                            const MergeValue& sibling, bool item_is_right, std::optional<Bytes32>& sibling_hash) {
-  if (item.IsZero() || sibling.IsZero()) {
-    return item_is_right ? Merge(hasher, h, parent, sibling, item) : Merge(hasher, h, parent, item, sibling);
+// Tree messages queued for hashing and hashed two at a time (Hasher::DigestPair), so that the
+// lanes' hashes at one node overlap on the CPU.
+template <size_t kCapacity>
+class HashQueue {
+ public:
+  // The buffer to write a message of `len` bytes into; Flush() stores its digest in *out.
+  uint8_t* Add(size_t len, Bytes32* out) {
+    POM_CHECK(size_ < kCapacity && len <= kTreeMessageMax);
+    Job& job = jobs_[size_++];
+    job.len = len;
+    job.out = out;
+    return job.buf.data();
   }
-  if (!sibling_hash) sibling_hash = HashOf(hasher, sibling);
-  const Bytes32 item_hash = HashOf(hasher, item);
-  return MergeValue::FromValue(item_is_right ? MergeHashes(hasher, h, parent, *sibling_hash, item_hash)
-                                             : MergeHashes(hasher, h, parent, item_hash, *sibling_hash));
+
+  template <typename Hasher>
+  void Flush(Hasher& hasher) {
+    size_t i = 0;
+    for (; i + 1 < size_; i += 2) {
+      hasher.DigestPair(jobs_[i].Message(), jobs_[i + 1].Message(), jobs_[i].out, jobs_[i + 1].out);
+    }
+    if (i < size_) *jobs_[i].out = hasher.Digest(jobs_[i].Message());
+    size_ = 0;
+  }
+
+ private:
+  struct Job {
+    std::array<uint8_t, kTreeMessageMax> buf;
+    size_t len = 0;
+    Bytes32* out = nullptr;
+    std::span<const uint8_t> Message() const { return {buf.data(), len}; }
+  };
+  std::array<Job, kCapacity> jobs_;
+  size_t size_ = 0;
+};
+
+// out[i] = Merge(h, parent, *left[i], *right[i]) for every lane, with the lanes' hashes in
+// pairs. A lane whose inputs equal lane 0's copies its result, and an operand that is the same
+// object in every lane (a sibling) is hashed once.
+template <typename Hasher, size_t N>
+std::array<MergeValue, N> MergeLanes(Hasher& hasher, int h, const Bytes32& parent,
+                                     const std::array<const MergeValue*, N>& left,
+                                     const std::array<const MergeValue*, N>& right) {
+  std::array<MergeValue, N> out;
+  std::array<bool, N> copy{}, fork{}, share_left{}, share_right{};
+  std::array<Bytes32, N> left_hash, right_hash;
+  HashQueue<2 * N> queue;
+  // Operand hashes and bases first, then the forks that need the operand hashes.
+  for (size_t i = 0; i < N; ++i) {
+    if (i > 0 && *left[i] == *left[0] && *right[i] == *right[0]) {
+      copy[i] = true;
+      continue;
+    }
+    const MergeValue& l = *left[i];
+    const MergeValue& r = *right[i];
+    const bool left_zero = l.IsZero(), right_zero = r.IsZero();
+    if (left_zero && right_zero) continue;  // out[i] stays empty
+    if (left_zero || right_zero) {
+      const MergeValue& v = left_zero ? r : l;
+      bool needs_base = false;
+      out[i] = MergeWithZeroShape(h, v, left_zero, &needs_base);
+      if (needs_base) WriteBaseNodeMessage(h, parent, v.value, queue.Add(kBaseNodeBytes, &out[i].value));
+      continue;
+    }
+    fork[i] = true;
+    if (l.kind == MergeValue::Kind::kValue) {
+      left_hash[i] = l.value;
+    } else if (i > 0 && left[i] == left[0] && fork[0]) {
+      share_left[i] = true;
+    } else {
+      WriteMergeZerosMessage(l, queue.Add(kMergeZerosBytes, &left_hash[i]));
+    }
+    if (r.kind == MergeValue::Kind::kValue) {
+      right_hash[i] = r.value;
+    } else if (i > 0 && right[i] == right[0] && fork[0]) {
+      share_right[i] = true;
+    } else {
+      WriteMergeZerosMessage(r, queue.Add(kMergeZerosBytes, &right_hash[i]));
+    }
+  }
+  queue.Flush(hasher);
+  for (size_t i = 0; i < N; ++i) {
+    if (!fork[i]) continue;
+    if (share_left[i]) left_hash[i] = left_hash[0];
+    if (share_right[i]) right_hash[i] = right_hash[0];
+    WriteForkMessage(h, parent, left_hash[i], right_hash[i], queue.Add(kForkBytes, &out[i].value));
+  }
+  queue.Flush(hasher);
+  for (size_t i = 1; i < N; ++i) {
+    if (copy[i]) out[i] = out[0];
+  }
+  return out;
+}
+
+// out[i] = Lift(v[i], level, path, target) for every lane, the bases hashed in pairs.
+template <typename Hasher, size_t N>
+std::array<MergeValue, N> LiftLanes(Hasher& hasher, const std::array<MergeValue, N>& v, int level,
+                                    const Bytes32& path, int target) {
+  std::array<MergeValue, N> out;
+  std::array<bool, N> copy{};
+  HashQueue<N> queue;
+  const Bytes32 node_key = ParentPath(path, level);
+  for (size_t i = 0; i < N; ++i) {
+    if (i > 0 && v[i] == v[0]) {
+      copy[i] = true;
+      continue;
+    }
+    bool needs_base = false;
+    out[i] = LiftShape(v[i], level, path, target, &needs_base);
+    if (needs_base) WriteBaseNodeMessage(level, node_key, v[i].value, queue.Add(kBaseNodeBytes, &out[i].value));
+  }
+  queue.Flush(hasher);
+  for (size_t i = 1; i < N; ++i) {
+    if (copy[i]) out[i] = out[0];
+  }
+  return out;
+}
+
+// hash(v[i]) for every lane, in pairs.
+template <typename Hasher, size_t N>
+std::array<Bytes32, N> HashLanes(Hasher& hasher, const std::array<MergeValue, N>& v) {
+  std::array<Bytes32, N> out;
+  std::array<bool, N> copy{};
+  HashQueue<N> queue;
+  for (size_t i = 0; i < N; ++i) {
+    if (i > 0 && v[i] == v[0]) {
+      copy[i] = true;
+    } else if (v[i].kind == MergeValue::Kind::kValue) {
+      out[i] = v[i].value;
+    } else {
+      WriteMergeZerosMessage(v[i], queue.Add(kMergeZerosBytes, &out[i]));
+    }
+  }
+  queue.Flush(hasher);
+  for (size_t i = 1; i < N; ++i) {
+    if (copy[i]) out[i] = out[0];
+  }
+  return out;
 }
 
 template <typename Hasher, size_t N>
@@ -127,17 +253,6 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
   size_t leaf_index = 0;
   size_t pc = 0;
   uint8_t previous_op = 0;
-
-  // Applies `f(lane)` to every lane, reusing lane 0's result where a lane's inputs equal lane 0's.
-  auto lanes = [](auto&& same_as_first, auto&& f) {
-    for (size_t i = 0; i < N; ++i) {
-      if (i > 0 && same_as_first(i)) {
-        f(i, true);
-      } else {
-        f(i, false);
-      }
-    }
-  };
 
   auto merge_sibling = [&](const MergeValue& sibling, size_t at) -> absl::Status {
     if (stack.empty()) return Malformed(at, "sibling with an empty stack");
@@ -157,13 +272,13 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
     if (siblings != nullptr) siblings->push_back({h, item.key, sibling});
     const Bytes32 parent = ParentPath(item.key, h);
     const bool right = GetBit(item.key, h) != 0;
-    std::optional<Bytes32> sibling_hash;
-    std::array<MergeValue, N> out;
-    lanes([&](size_t i) { return item.v[i] == item.v[0]; },
-          [&](size_t i, bool copy) {
-            out[i] = copy ? out[0] : MergeWithSibling(hasher, h, parent, item.v[i], sibling, right, sibling_hash);
-          });
-    item.v = out;
+    std::array<const MergeValue*, N> item_side, sibling_side;
+    for (size_t i = 0; i < N; ++i) {
+      item_side[i] = &item.v[i];
+      sibling_side[i] = &sibling;
+    }
+    item.v = right ? MergeLanes(hasher, h, parent, sibling_side, item_side)
+                   : MergeLanes(hasher, h, parent, item_side, sibling_side);
     item.key = parent;
     item.height = h + 1;
     return absl::OkStatus();
@@ -215,10 +330,12 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
         if (GetBit(left.key, h) != 0 || GetBit(right.key, h) != 1) {
           return Malformed(at, "merge of items out of order");
         }
-        std::array<MergeValue, N> out;
-        lanes([&](size_t i) { return left.v[i] == left.v[0] && right.v[i] == right.v[0]; },
-              [&](size_t i, bool copy) { out[i] = copy ? out[0] : Merge(hasher, h, parent, left.v[i], right.v[i]); });
-        left.v = out;
+        std::array<const MergeValue*, N> left_side, right_side;
+        for (size_t i = 0; i < N; ++i) {
+          left_side[i] = &left.v[i];
+          right_side[i] = &right.v[i];
+        }
+        left.v = MergeLanes(hasher, h, parent, left_side, right_side);
         left.key = parent;
         left.height = h + 1;
         break;
@@ -230,12 +347,7 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
         ++pc;
         Item<N>& item = stack.back();
         if (item.height + count > 256) return Malformed(at, "zeros past height 256");
-        std::array<MergeValue, N> out;
-        lanes([&](size_t i) { return item.v[i] == item.v[0]; },
-              [&](size_t i, bool copy) {
-                out[i] = copy ? out[0] : Lift(hasher, item.v[i], item.height, item.key, item.height + count);
-              });
-        item.v = out;
+        item.v = LiftLanes(hasher, item.v, item.height, item.key, item.height + count);
         item.height += count;
         item.key = ClearBitsBelow(item.key, item.height);
         break;
@@ -247,11 +359,7 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
   if (stack.size() != 1) return Malformed(pc, "program does not end with exactly one item");
   if (stack[0].height != 256) return Malformed(pc, "program does not end at height 256");
   if (leaf_index != keys.size()) return Malformed(pc, "not every leaf was used");
-  std::array<Bytes32, N> roots;
-  for (size_t i = 0; i < N; ++i) {
-    roots[i] = (i > 0 && stack[0].v[i] == stack[0].v[0]) ? roots[0] : HashOf(hasher, stack[0].v[i]);
-  }
-  return roots;
+  return HashLanes(hasher, stack[0].v);
 }
 
 }  // namespace multiproof_internal

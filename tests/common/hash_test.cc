@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <string_view>
+#include <vector>
+
+#include <openssl/sha.h>
+
+#include "common/internal/sha256_short.h"
 
 namespace pom {
 namespace {
@@ -53,6 +58,56 @@ TEST(Hash, MovedSha256HasherStillWorks) {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(ToHex(a.Digest(Bytes("abc"))),  // NOLINT: a moved-from hasher stays usable
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+Bytes32 OpenSslSha256(const std::vector<uint8_t>& data) {
+  Bytes32 out;
+  SHA256(data.data(), data.size(), out.data());
+  return out;
+}
+
+std::vector<uint8_t> Pattern(size_t len, uint8_t seed) {
+  std::vector<uint8_t> data(len);
+  for (size_t i = 0; i < len; ++i) data[i] = static_cast<uint8_t>(seed * 31 + i * 7 + (i >> 3));
+  return data;
+}
+
+// Every length around the one/two-block boundary (55/56) and the short limit (119/120), on
+// whichever path this CPU takes (the test prints which), against OpenSSL's one-shot SHA256.
+TEST(Hash, Sha256ShortPathEqualsOpenSslAtEveryLength) {
+  std::printf("SHA extensions: %s\n", crypto_internal::ShaExtensionsAvailable() ? "yes" : "no");
+  Sha256Hasher h;
+  for (size_t len = 0; len <= 200; ++len) {
+    for (uint8_t seed : {uint8_t{1}, uint8_t{200}}) {
+      const std::vector<uint8_t> data = Pattern(len, seed);
+      ASSERT_EQ(h.Digest(data), OpenSslSha256(data)) << "len=" << len;
+      if (len <= crypto_internal::kShortMax) {
+        Bytes32 portable;
+        crypto_internal::Sha256ShortPortable(data.data(), data.size(), portable.data());
+        ASSERT_EQ(portable, OpenSslSha256(data)) << "len=" << len;
+      }
+    }
+  }
+}
+
+// Pairs of every combination of block counts (same and different), both orders.
+TEST(Hash, Sha256DigestPairEqualsTwoDigests) {
+  Sha256Hasher h;
+  for (size_t len_a = 0; len_a <= 130; len_a += 5) {
+    for (size_t len_b = 0; len_b <= 130; len_b += 3) {
+      const std::vector<uint8_t> a = Pattern(len_a, 3), b = Pattern(len_b, 4);
+      Bytes32 out_a, out_b;
+      h.DigestPair(a, b, &out_a, &out_b);
+      ASSERT_EQ(out_a, OpenSslSha256(a)) << len_a << "," << len_b;
+      ASSERT_EQ(out_b, OpenSslSha256(b)) << len_a << "," << len_b;
+    }
+  }
+  Blake2b256Hasher blake;
+  const std::vector<uint8_t> a = Pattern(98, 5), b = Pattern(65, 6);
+  Bytes32 out_a, out_b;
+  blake.DigestPair(a, b, &out_a, &out_b);
+  EXPECT_EQ(out_a, blake.Digest(a));
+  EXPECT_EQ(out_b, blake.Digest(b));
 }
 
 }  // namespace

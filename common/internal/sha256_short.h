@@ -1,0 +1,36 @@
+// One-shot SHA-256 of short messages (at most kShortMax bytes: two 64-byte blocks after padding),
+// the sizes the tree hashes (65, 66 and 98 bytes) and tree keys (< 64 bytes) have.
+//
+// On x86-64 CPUs with the SHA extensions the blocks are compressed with them directly: the
+// message is padded on the stack once, with no context, no buffering and no cleanse, which is
+// most of what a call through OpenSSL's SHA256_* costs beyond the compression itself. A pair of
+// independent messages of the same block count is compressed interleaved, because one
+// message's rounds are a serial chain whose latency leaves most of the SHA unit idle (the two
+// chains overlap; ~1.6-1.9x the throughput of two calls on AMD Zen, bench/README.md).
+// Elsewhere both functions fall back to OpenSSL. The digests are the same either way
+// (tests/common/hash_test.cc compares them with OpenSSL's SHA256 over every length).
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pom::crypto_internal {
+
+inline constexpr size_t kShortMax = 119;  // 2 * 64 - 1 (0x80) - 8 (bit length)
+
+// True when this CPU runs the SHA-extension path (SHA, SSSE3 and SSE4.1).
+bool ShaExtensionsAvailable();
+
+// out = SHA-256(data[0..len)). REQUIRES: len <= kShortMax.
+void Sha256Short(const uint8_t* data, size_t len, uint8_t out[32]);
+
+// The same for two messages at once. REQUIRES: len_a, len_b <= kShortMax.
+void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const uint8_t* b, size_t len_b,
+                     uint8_t out_b[32]);
+
+// For tests: the OpenSSL path regardless of the CPU.
+void Sha256ShortPortable(const uint8_t* data, size_t len, uint8_t out[32]);
+
+}  // namespace pom::crypto_internal
