@@ -236,6 +236,7 @@ absl::StatusOr<rules::Outcome> FromProto(const v1::Outcome& o) {
   POM_ASSIGN_OR_RETURN(uint8_t reject, EnumField(o.reject(), rules::kRejectCodeMax, "outcome.reject"));
   out.reject = static_cast<rules::RejectCode>(reject);
   out.order = rules::OrderId{o.order_id()};
+  out.fills.reserve(static_cast<size_t>(o.fills_size()));
   for (const v1::Fill& p : o.fills()) {
     rules::Fill f;
     f.maker_order = rules::OrderId{p.maker_order()};
@@ -277,6 +278,7 @@ absl::StatusOr<rules::EventProof> FromProto(const v1::Proof& p) {
   POM_RETURN_IF_ERROR(FixedBytes(p.prev_root(), out.prev_root.bytes, "prev_root"));
   POM_RETURN_IF_ERROR(FixedBytes(p.new_root(), out.new_root.bytes, "new_root"));
   POM_ASSIGN_OR_RETURN(out.command, FromProto(p.command()));
+  out.leaves.reserve(static_cast<size_t>(p.leaves_size()));
   for (const v1::ProofLeaf& l : p.leaves()) {
     rules::TouchedLeaf leaf;
     if (l.raw_key().empty() || l.raw_key().size() > leaf.key.bytes.size()) {

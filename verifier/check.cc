@@ -113,6 +113,7 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
   // and the store describe different histories.
   auto read_batch = [&]() -> absl::StatusOr<Batch> {
     Batch batch;
+    batch.reserve(kBatch);
     while (more && batch.size() < kBatch) {
       POM_ASSIGN_OR_RETURN(more, reader->Read(&wire));
       if (!more) break;
