@@ -1,13 +1,12 @@
 // The two 32-byte hashers the tree is parameterized on:
-//  - Sha256Hasher: SHA-256 through OpenSSL's low-level SHA256_* functions (pom's own proofs;
-//    SHA extensions underneath). They are deprecated in OpenSSL 3 but still shipped, and cost
-//    ~20 ns less per tree hash than EVP (bench/README.md); EVP would be the fallback.
+//  - Sha256Hasher: SHA-256 for pom's own proofs. Messages up to 119 bytes take the short path of
+//    common/internal/sha256_short.h (the CPU's SHA extensions, or OpenSSL without them); longer
+//    ones and the incremental API use OpenSSL's low-level SHA256_* functions (deprecated in
+//    OpenSSL 3 but still shipped; ~20 ns less per call than EVP, bench/README.md).
 //  - Blake2b256Hasher: unkeyed BLAKE2b with a 32-byte digest through libsodium (reproduces
 //    Fusotao's trees byte for byte).
 // Both offer a one-shot Digest(), DigestPair() for two independent messages (the tree hashes the
 // old and the new value of a node side by side), and an incremental Begin/Update/Finish.
-// Sha256Hasher hashes messages of up to 119 bytes (all of the tree's) with the CPU's SHA
-// extensions directly when it has them, a pair interleaved (common/internal/sha256_short.h).
 // Thread-safety: a hasher instance is not thread-safe (it owns a context); use one per thread.
 #pragma once
 

@@ -6,7 +6,7 @@
 // most of what a call through OpenSSL's SHA256_* costs beyond the compression itself. A pair of
 // independent messages of the same block count is compressed interleaved, because one
 // message's rounds are a serial chain whose latency leaves most of the SHA unit idle (the two
-// chains overlap; ~1.6-1.9x the throughput of two calls on AMD Zen, bench/README.md).
+// chains overlap: ~1.6x the throughput of two calls on this AMD EPYC, bench/README.md).
 // Elsewhere both functions fall back to OpenSSL. The digests are the same either way
 // (tests/common/hash_test.cc compares them with OpenSSL's SHA256 over every length).
 //

@@ -92,6 +92,7 @@ std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys);
 
 // ---------------------------------------------------------------------------------------------
 // Implementation: one interpreter over N lanes of leaf values (N = 1: a root; N = 2: old and new).
+// The lanes of a node are independent, so their hashes are computed in pairs (Hasher::DigestPair).
 
 namespace multiproof_internal {
 
