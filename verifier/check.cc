@@ -102,8 +102,11 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
 
   CheckResult result;
   result.resumed_from = start_sequence;
-  constexpr size_t kBatch = 2048;
   const int threads = std::max(1, options.threads);
+  // One thread verifies each batch right after decoding it, so a short batch is still in cache
+  // (2,048 decoded proofs are ~8 MB): 64 is ~11% faster than 2,048 (bench/README.md). With
+  // helpers, a batch must be long enough to pay for starting and joining them per batch.
+  const size_t batch_size = threads == 1 ? 64 : 2048;
   using Batch = std::vector<absl::StatusOr<rules::EventProof>>;
   v1::Proof wire;
   bool more = true;
@@ -113,8 +116,8 @@ absl::StatusOr<CheckResult> Check(const CheckOptions& options) {
   // and the store describe different histories.
   auto read_batch = [&]() -> absl::StatusOr<Batch> {
     Batch batch;
-    batch.reserve(kBatch);
-    while (more && batch.size() < kBatch) {
+    batch.reserve(batch_size);
+    while (more && batch.size() < batch_size) {
       POM_ASSIGN_OR_RETURN(more, reader->Read(&wire));
       if (!more) break;
       if (start_sequence > 0 && wire.sequence() <= start_sequence) {
