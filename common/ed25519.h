@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 #include <span>
 
@@ -14,9 +15,15 @@ namespace pom {
 struct PublicKey {
   std::array<uint8_t, 32> bytes{};
   friend bool operator==(const PublicKey&, const PublicKey&) = default;
+  // Hashes the first 16 bytes only: keys are curve points nobody can choose byte by byte
+  // (matching 16 bytes of another key takes ~2^128 work), absl's hash is seeded per process, and
+  // 16 bytes mix as two words instead of through the long-input hash (docs/decisions.md).
   template <typename H>
   friend H AbslHashValue(H h, const PublicKey& k) {
-    return H::combine_contiguous(std::move(h), k.bytes.data(), k.bytes.size());
+    uint64_t lo, hi;
+    std::memcpy(&lo, k.bytes.data(), 8);
+    std::memcpy(&hi, k.bytes.data() + 8, 8);
+    return H::combine(std::move(h), lo, hi);
   }
 };
 
