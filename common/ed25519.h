@@ -16,8 +16,9 @@ struct PublicKey {
   std::array<uint8_t, 32> bytes{};
   friend bool operator==(const PublicKey&, const PublicKey&) = default;
   // Hashes the first 16 bytes only: keys are curve points nobody can choose byte by byte
-  // (matching 16 bytes of another key takes ~2^128 work), absl's hash is seeded per process, and
-  // 16 bytes mix as two words instead of through the long-input hash (docs/decisions.md).
+  // (matching 16 bytes of a given key takes ~2^128 key generations, of any two ~2^64), absl's
+  // hash is seeded per process, and 16 bytes mix as two words instead of through the long-input
+  // hash (docs/decisions.md).
   template <typename H>
   friend H AbslHashValue(H h, const PublicKey& k) {
     uint64_t lo, hi;
