@@ -1,7 +1,9 @@
 // Fuzzes the multiproof decoder. Input: byte 0 picks the leaf count (1..8), then 64 bytes per
 // leaf (key, value), then the program. Whatever the bytes, ComputeMultiproofRoot returns a
 // status and never crashes. When a program verifies, it must be canonical: importing it into an
-// empty tree rebuilds the proven root, and that tree regenerates exactly the same bytes.
+// empty tree rebuilds the proven root, and that tree regenerates exactly the same bytes. The
+// verifier's one-pass root pair (old and new values hashed side by side, in pairs) must agree with
+// two single passes: both fail, or both give the same two roots.
 #include <cstring>
 
 #include "common/check.h"
@@ -34,6 +36,27 @@ void CheckOne(std::span<const uint8_t> program, const std::vector<SmtLeaf>& leav
                 "a verifying program is not the canonical proof of its own tree");
 }
 
+// New values derived from the input: some leaves unchanged, some changed, some deleted.
+template <typename Hasher>
+void CheckRootPair(std::span<const uint8_t> program, const std::vector<SmtLeaf>& leaves) {
+  std::vector<pom::smt::LeafChange> changes;
+  std::vector<SmtLeaf> news;
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    Bytes32 next = leaves[i].value;
+    if (i % 3 == 1) next[0] ^= 0x5a;
+    if (i % 3 == 2) next = Bytes32();
+    changes.push_back({leaves[i].key, leaves[i].value, next});
+    news.push_back({leaves[i].key, next});
+  }
+  Hasher hasher;
+  const absl::StatusOr<pom::smt::RootPair> pair = pom::smt::ComputeMultiproofRootPair(hasher, program, changes);
+  const absl::StatusOr<Bytes32> old_root = pom::smt::ComputeMultiproofRoot(hasher, program, leaves);
+  const absl::StatusOr<Bytes32> new_root = pom::smt::ComputeMultiproofRoot(hasher, program, news);
+  POM_CHECK_MSG(pair.ok() == old_root.ok() && pair.ok() == new_root.ok(), "root pair and single passes disagree on validity");
+  if (!pair.ok()) return;
+  POM_CHECK_MSG(pair->old_root == *old_root && pair->new_root == *new_root, "root pair differs from single passes");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -48,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const uint8_t> program(data + 1 + n * 64, size - 1 - n * 64);
   CheckOne<pom::Sha256Hasher>(program, leaves);
   CheckOne<pom::Blake2b256Hasher>(program, leaves);
+  CheckRootPair<pom::Sha256Hasher>(program, leaves);
   return 0;
 }
 
