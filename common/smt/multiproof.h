@@ -169,20 +169,20 @@ std::array<MergeValue, N> MergeLanes(Hasher& hasher, int h, const Bytes32& paren
       continue;
     }
     fork[i] = true;
-    if (l.kind == MergeValue::Kind::kValue) {
-      left_hash[i] = l.value;
-    } else if (i > 0 && left[i] == left[0] && fork[0]) {
-      share_left[i] = true;
-    } else {
-      WriteMergeZerosMessage(l, queue.Add(kMergeZerosBytes, &left_hash[i]));
-    }
-    if (r.kind == MergeValue::Kind::kValue) {
-      right_hash[i] = r.value;
-    } else if (i > 0 && right[i] == right[0] && fork[0]) {
-      share_right[i] = true;
-    } else {
-      WriteMergeZerosMessage(r, queue.Add(kMergeZerosBytes, &right_hash[i]));
-    }
+    // hash(operand): a plain value is its own hash; a sibling lane 0 already queued is shared.
+    auto operand = [&](const std::array<const MergeValue*, N>& side, std::array<Bytes32, N>& hash,
+                       std::array<bool, N>& share) {
+      const MergeValue& m = *side[i];
+      if (m.kind == MergeValue::Kind::kValue) {
+        hash[i] = m.value;
+      } else if (i > 0 && side[i] == side[0] && fork[0]) {
+        share[i] = true;
+      } else {
+        WriteMergeZerosMessage(m, queue.Add(kMergeZerosBytes, &hash[i]));
+      }
+    };
+    operand(left, left_hash, share_left);
+    operand(right, right_hash, share_right);
   }
   queue.Flush(hasher);
   for (size_t i = 0; i < N; ++i) {
