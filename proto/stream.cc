@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/delimited_message_util.h>
 
 #include "absl/strings/str_cat.h"
@@ -81,6 +82,26 @@ absl::StatusOr<bool> DelimitedReader::Read(google::protobuf::MessageLite* messag
   if (clean_eof) return false;
   return absl::DataLossError(
       absl::StrCat(path_, ": message ", index_, " is truncated or malformed"));
+}
+
+absl::StatusOr<bool> DelimitedReader::ReadBytes(std::string* bytes) {
+  google::protobuf::io::CodedInputStream input(in_.get());
+  // As ParseDelimitedFromZeroCopyStream: a clean end of file before the length is the end.
+  const int start = input.CurrentPosition();
+  uint32_t size = 0;
+  if (!input.ReadVarint32(&size)) {
+    if (input.CurrentPosition() == start) return false;
+    return absl::DataLossError(absl::StrCat(path_, ": message ", index_, " is truncated or malformed"));
+  }
+  if (size > static_cast<uint32_t>(INT32_MAX) || !input.ReadString(bytes, static_cast<int>(size))) {
+    return absl::DataLossError(absl::StrCat(path_, ": message ", index_, " is truncated or malformed"));
+  }
+  ++index_;
+  return true;
+}
+
+absl::Status DelimitedReader::MalformedLast() const {
+  return absl::DataLossError(absl::StrCat(path_, ": message ", index_ - 1, " is truncated or malformed"));
 }
 
 absl::StatusOr<Genesis> ReadGenesisFile(const std::string& path) {

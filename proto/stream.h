@@ -40,6 +40,14 @@ class DelimitedReader {
   // Errors: DataLoss for a truncated or unparsable message, naming its index.
   absl::StatusOr<bool> Read(google::protobuf::MessageLite* message);
 
+  // Reads the next message's bytes without parsing them: true if one was read, false at a clean
+  // end of file. Errors: DataLoss for a truncated length or message, naming its index.
+  absl::StatusOr<bool> ReadBytes(std::string* bytes);
+
+  // The error Read gives for a message that does not parse: DataLoss naming the last message
+  // ReadBytes returned.
+  absl::Status MalformedLast() const;
+
  private:
   DelimitedReader(int fd, std::string path);
   int fd_;

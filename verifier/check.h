@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,11 @@ struct VerifierGenesis {
 // Errors: the file's (codec::ReadGenesisFile), OutOfRange for balances that overflow.
 absl::StatusOr<VerifierGenesis> LoadVerifierGenesis(const std::string& path);
 
-// Signature checks of a batch on `workers` threads (this one included; each takes every
-// workers-th proof): ok[i] is 1 if batch[i] decoded and its command's signature is valid.
-std::vector<char> CheckSignaturesParallel(const Config& config,
-                                          const std::vector<absl::StatusOr<rules::EventProof>>& batch, int workers);
+// Signature checks of a batch on `workers` threads (this one included; they take chunks of
+// proofs in turn): ok[i] is 1 if batch[i] is a proof (not null: it decoded) whose command's
+// signature is valid.
+std::vector<char> CheckSignaturesParallel(const Config& config, std::span<const rules::EventProof* const> batch,
+                                          int workers);
 
 struct CheckOptions {
   std::string proofs_path;

@@ -362,9 +362,12 @@ class VerifierServer::Impl final : public v1::Verifier::CallbackService {
   absl::StatusOr<bool> VerifyBatch(const v1::ProofBatch& batch) {
     std::vector<absl::StatusOr<rules::EventProof>> proofs;
     proofs.reserve(batch.proofs_size());
+    std::vector<const rules::EventProof*> decoded;
+    decoded.reserve(batch.proofs_size());
     for (const v1::Proof& wire : batch.proofs()) proofs.push_back(codec::FromProto(wire));
+    for (const auto& p : proofs) decoded.push_back(p.ok() ? &*p : nullptr);
     const std::vector<char> signature_ok = options_.check_signatures
-                                               ? CheckSignaturesParallel(config_, proofs, options_.threads)
+                                               ? CheckSignaturesParallel(config_, decoded, options_.threads)
                                                : std::vector<char>(proofs.size(), 1);
     std::unique_lock<std::mutex> lock(mu_);
     state_ = "following";

@@ -12,6 +12,7 @@
 #include "common/smt/multiproof.h"
 #include "common/smt/tree.h"
 #include "matcher/engine.h"
+#include "tests/testing/proved_run.h"
 #include "tests/testing/random.h"
 #include "verifier/verify.h"
 
@@ -20,32 +21,8 @@ namespace {
 
 using namespace ::pom::rules;  // NOLINT
 
-struct ProvedRun {
-  workload::Workload w;
-  std::vector<EventProof> proofs;
-};
-
-ProvedRun Prove(uint64_t seed, uint64_t events, bool sign = false) {
-  workload::Options o;
-  o.seed = seed;
-  o.events = events;
-  o.users = 12;
-  o.markets = 2;
-  o.sign = sign;
-  ProvedRun r{workload::Generate(o), {}};
-  matcher::EngineOptions eo;
-  eo.prover_id = r.w.genesis.prover_id;
-  eo.operator_account = r.w.genesis.operator_key;
-  eo.check_signatures = sign;
-  matcher::Engine engine(eo);
-  for (const auto& b : r.w.genesis.chain_balances) EXPECT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
-  for (const Command& c : r.w.commands) {
-    absl::StatusOr<EventProof> p = engine.Submit(c);
-    EXPECT_TRUE(p.ok()) << p.status();
-    if (p.ok()) r.proofs.push_back(std::move(*p));
-  }
-  return r;
-}
+using pom::testing::Prove;
+using pom::testing::ProvedRun;
 
 Verifier MakeVerifier(const ProvedRun& r, bool with_chain_balances = true) {
   CustodyLedger ledger;
