@@ -2,6 +2,7 @@
 // 119 bytes, OpenSSL above; one at a time and in pairs) and BLAKE2b-256
 // (libsodium) over the input sizes the tree hashes (65-byte base node, 66-byte merge-with-zero,
 // 98-byte fork) and a 1 KiB record; Ed25519 sign and verify (libsodium) of a 128-byte message.
+#include <array>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -58,6 +59,34 @@ void BM_Sha256TwoDigests(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_Sha256TwoDigests, false)->Arg(65)->Arg(98)->ArgName("bytes");
 BENCHMARK_TEMPLATE(BM_Sha256TwoDigests, true)->Arg(65)->Arg(98)->ArgName("bytes");
+
+// Four independent digests per iteration: two DigestPair calls, or one DigestMany.
+template <bool kMany>
+void BM_Sha256FourDigests(benchmark::State& state) {
+  Sha256Hasher hasher;
+  std::vector<std::vector<uint8_t>> m;
+  for (uint8_t i = 0; i < 4; ++i) m.emplace_back(static_cast<size_t>(state.range(0)), static_cast<uint8_t>(0x11 * i));
+  std::array<Bytes32, 4> d;
+  LatencyRecorder latency;
+  for (auto _ : state) {
+    latency.Start();
+    if constexpr (kMany) {
+      const std::array<HashJob, 4> jobs = {HashJob{m[0], &d[0]}, HashJob{m[1], &d[1]}, HashJob{m[2], &d[2]},
+                                           HashJob{m[3], &d[3]}};
+      hasher.DigestMany(jobs);
+    } else {
+      hasher.DigestPair(m[0], m[1], &d[0], &d[1]);
+      hasher.DigestPair(m[2], m[3], &d[2], &d[3]);
+    }
+    latency.Stop();
+    benchmark::DoNotOptimize(d);
+    for (size_t i = 0; i < 4; ++i) m[i][0] = d[i][0];
+  }
+  state.SetItemsProcessed(state.iterations() * 4);
+  latency.Report(state);
+}
+BENCHMARK_TEMPLATE(BM_Sha256FourDigests, false)->Arg(98)->ArgName("bytes");
+BENCHMARK_TEMPLATE(BM_Sha256FourDigests, true)->Arg(98)->ArgName("bytes");
 
 BENCHMARK_TEMPLATE(BM_Digest, Blake2b256Hasher)->Arg(32)->Arg(65)->Arg(66)->Arg(98)->Arg(1024)->ArgName("bytes");
 

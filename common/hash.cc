@@ -47,6 +47,24 @@ void Sha256Hasher::DigestPair(std::span<const uint8_t> a, std::span<const uint8_
   *out_b = Digest(b);
 }
 
+void Sha256Hasher::DigestMany(std::span<const HashJob> jobs) {
+  constexpr size_t kChunk = 16;
+  crypto_internal::ShortMessage batch[kChunk];
+  size_t n = 0;
+  for (const HashJob& job : jobs) {
+    if (job.message.size() > crypto_internal::kShortMax) {
+      *job.out = Digest(job.message);
+      continue;
+    }
+    batch[n++] = {job.message.data(), job.message.size(), job.out->data()};
+    if (n == kChunk) {
+      crypto_internal::Sha256ShortMany(batch, n);
+      n = 0;
+    }
+  }
+  if (n != 0) crypto_internal::Sha256ShortMany(batch, n);
+}
+
 Blake2b256Hasher::Blake2b256Hasher() { EnsureSodiumInitialized(); }
 
 void Blake2b256Hasher::Begin() {

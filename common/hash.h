@@ -6,7 +6,8 @@
 //  - Blake2b256Hasher: unkeyed BLAKE2b with a 32-byte digest through libsodium (reproduces
 //    Fusotao's trees byte for byte).
 // Both offer a one-shot Digest(), DigestPair() for two independent messages (the tree hashes the
-// old and the new value of a node side by side), and an incremental Begin/Update/Finish.
+// old and the new value of a node side by side), DigestMany() for a batch of independent
+// messages, and an incremental Begin/Update/Finish.
 // Thread-safety: a hasher instance is not thread-safe (it owns a context); use one per thread.
 #pragma once
 
@@ -22,6 +23,12 @@
 
 namespace pom {
 
+// One message of a batch for DigestMany: *out = Digest(message).
+struct HashJob {
+  std::span<const uint8_t> message;
+  Bytes32* out;
+};
+
 class Sha256Hasher {
  public:
   static constexpr std::string_view kName = "sha256";
@@ -35,6 +42,8 @@ class Sha256Hasher {
   Bytes32 Digest(std::span<const uint8_t> data);
   // *out_a = Digest(a), *out_b = Digest(b).
   void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b);
+  // Every job's digest; short messages are compressed up to four at a time.
+  void DigestMany(std::span<const HashJob> jobs);
 
   void Begin();
   void Update(std::span<const uint8_t> data);
@@ -54,6 +63,9 @@ class Blake2b256Hasher {
   void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b) {
     *out_a = Digest(a);
     *out_b = Digest(b);
+  }
+  void DigestMany(std::span<const HashJob> jobs) {
+    for (const HashJob& job : jobs) *job.out = Digest(job.message);
   }
 
   void Begin();

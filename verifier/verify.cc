@@ -99,10 +99,30 @@ bool CheckSignature(const Config& config, const Command& command) {
   return VerifyCommandSignature(config.prover_id, command);
 }
 
+std::vector<absl::StatusOr<smt::RootPair>> ComputeProofRoots(std::span<const EventProof* const> proofs) {
+  // The tree keys of all the proofs in one batch, then their programs together.
+  std::vector<smt::RootPairInput> inputs(proofs.size());
+  std::vector<HashJob> keys;
+  for (size_t i = 0; i < proofs.size(); ++i) {
+    inputs[i].proof = proofs[i]->multiproof;
+    inputs[i].leaves.resize(proofs[i]->leaves.size());
+    for (size_t j = 0; j < proofs[i]->leaves.size(); ++j) {
+      const TouchedLeaf& l = proofs[i]->leaves[j];
+      smt::LeafChange& change = inputs[i].leaves[j];
+      keys.push_back({l.key.span(), &change.key});
+      change.old_value = l.old_value;
+      change.new_value = l.new_value;
+    }
+  }
+  Sha256Hasher hasher;
+  hasher.DigestMany(keys);
+  return smt::ComputeMultiproofRootPairs(hasher, std::span<smt::RootPairInput>(inputs));
+}
+
 Verifier::Verifier(Config config, CustodyLedger ledger, Bytes32 root, uint64_t sequence)
     : config_(config), ledger_(std::move(ledger)), root_(root), sequence_(sequence) {}
 
-Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
+Verdict Verifier::Verify(const EventProof& p, bool signature_checked, const absl::StatusOr<smt::RootPair>* roots) {
   // 1. Position in the chain.
   if (p.sequence.value != sequence_ + 1) {
     return Reject(RejectReason::kWrongSequence, absl::StrCat("expected sequence ", sequence_ + 1, ", got ", p.sequence.value));
@@ -112,7 +132,6 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
   // 2. Well-formed leaves and records.
   if (p.leaves.empty()) return Reject(RejectReason::kMalformedLeaf, "no leaves");
   absl::flat_hash_set<RawKey> seen;
-  std::vector<smt::LeafChange> changes;
   for (const TouchedLeaf& l : p.leaves) {
     const uint8_t kind_byte = l.key.size == 0 ? 0xff : l.key.bytes[0];
     if (kind_byte > 7 || l.key.size != KeySizeOf(static_cast<LeafKind>(kind_byte))) {
@@ -123,15 +142,20 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
       const std::string problem = CheckRecord(l.key.kind(), *value, *record);
       if (!problem.empty()) return Reject(RejectReason::kRecordMismatch, problem + " at " + ToHex(l.key.span()));
     }
-    changes.push_back({TreeKey(l.key), l.old_value, l.new_value});
   }
 
   // 3. The old leaves are in the verified root. (The new root comes out of the same pass and is
   // checked at step 7, after the rules.)
-  Sha256Hasher hasher;
-  absl::StatusOr<smt::RootPair> roots = smt::ComputeMultiproofRootPair(hasher, p.multiproof, std::move(changes));
-  if (!roots.ok()) return Reject(RejectReason::kOldLeavesNotInRoot, std::string(roots.status().message()));
-  if (roots->old_root != root_) return Reject(RejectReason::kOldLeavesNotInRoot, "the multiproof gives " + ToHex(roots->old_root));
+  absl::StatusOr<smt::RootPair> computed = absl::UnknownError("not computed");
+  if (roots == nullptr) {
+    const EventProof* one = &p;
+    computed = std::move(ComputeProofRoots(std::span<const EventProof* const>(&one, 1))[0]);
+    roots = &computed;
+  }
+  if (!roots->ok()) return Reject(RejectReason::kOldLeavesNotInRoot, std::string(roots->status().message()));
+  if ((*roots)->old_root != root_) {
+    return Reject(RejectReason::kOldLeavesNotInRoot, "the multiproof gives " + ToHex((*roots)->old_root));
+  }
 
   // 4. The command itself.
   if (absl::Status s = ValidateCommand(p.command); !s.ok()) return Reject(RejectReason::kBadCommand, std::string(s.message()));
@@ -167,7 +191,7 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked) {
   if (!(*outcome == p.outcome)) return Reject(RejectReason::kOutcomeMismatch, "");
 
   // 7. The new root.
-  if (roots->new_root != p.new_root) return Reject(RejectReason::kWrongNewRoot, ToHex(p.new_root));
+  if ((*roots)->new_root != p.new_root) return Reject(RejectReason::kWrongNewRoot, ToHex(p.new_root));
 
   // 8. Conservation: the account leaves change by exactly what enters or leaves custody.
   std::map<uint32_t, std::pair<u128, u128>> sums;  // currency -> (old total, new total)

@@ -24,7 +24,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "common/bytes.h"
+#include "common/smt/multiproof.h"
 #include "common/rules/ledger.h"
 #include "common/rules/proof.h"
 #include "verifier/authorizations.h"
@@ -75,6 +77,12 @@ struct Config {
 // signatures can be checked in parallel ahead of the serial root chain.
 bool CheckSignature(const Config& config, const rules::Command& command);
 
+// The old and new roots each proof's multiproof gives over its leaves: the part of Verify that
+// depends on the proof alone. Several proofs' roots computed together are faster per proof
+// (their hashes are batched, smt::ComputeMultiproofRootPairs); the serial root chain then checks
+// them (Verify's `roots`). Pure; safe on any thread.
+std::vector<absl::StatusOr<smt::RootPair>> ComputeProofRoots(std::span<const rules::EventProof* const> proofs);
+
 class Verifier {
  public:
   // Starts from `root` at `sequence` (the genesis: all-zero root, sequence 0) with `ledger`.
@@ -82,8 +90,10 @@ class Verifier {
 
   // Verifies `proof`; on success advances the root, the sequence and the ledger, otherwise
   // changes nothing. `signature_checked`: the caller already verified the signature (true) or
-  // leaves it to Verify (false).
-  Verdict Verify(const rules::EventProof& proof, bool signature_checked = false);
+  // leaves it to Verify (false). `roots`: what ComputeProofRoots gave for this proof, or null to
+  // compute them here.
+  Verdict Verify(const rules::EventProof& proof, bool signature_checked = false,
+                 const absl::StatusOr<smt::RootPair>* roots = nullptr);
 
   // From now on a deposit must also match an outstanding authorization in `book` (the daemon,
   // where users authorize deposits at the verifier), which an accepted deposit event consumes

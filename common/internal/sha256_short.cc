@@ -21,7 +21,24 @@ namespace {
 
 // Pads `data` into `blocks` (FIPS 180-4 §5.1.1) and returns the block count, 1 or 2.
 // REQUIRES: len <= kShortMax (the callers check).
+template <size_t kLen>
+__attribute__((always_inline)) inline size_t PadFixed(const uint8_t* data, uint8_t blocks[128]) {
+  constexpr size_t kCount = kLen <= 55 ? 1 : 2;
+  std::memcpy(blocks, data, kLen);
+  std::memset(blocks + kLen, 0, kCount * 64 - 8 - kLen);
+  blocks[kLen] = 0x80;
+  const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(kLen) * 8);
+  std::memcpy(blocks + kCount * 64 - 8, &bits, 8);
+  return kCount;
+}
 __attribute__((always_inline)) inline size_t Pad(const uint8_t* data, size_t len, uint8_t blocks[128]) {
+  // The tree's three message sizes (65, 66 and 98 bytes) with constant-size copies.
+  switch (len) {
+    case 65: return PadFixed<65>(data, blocks);
+    case 66: return PadFixed<66>(data, blocks);
+    case 98: return PadFixed<98>(data, blocks);
+    default: break;
+  }
   const size_t count = len <= 55 ? 1 : 2;
   if (len != 0) std::memcpy(blocks, data, len);
   std::memset(blocks + len, 0, count * 64 - 8 - len);
@@ -70,7 +87,7 @@ POM_SHA_TARGET __attribute__((always_inline)) inline void Compress(Lane (&lanes)
   const __m128i swap = WordSwap();
   __m128i msg[kLanes][4];
   Lane saved[kLanes];
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int l = 0; l < kLanes; ++l) {
     saved[l] = lanes[l];
 #pragma GCC unroll 4
@@ -81,7 +98,7 @@ POM_SHA_TARGET __attribute__((always_inline)) inline void Compress(Lane (&lanes)
 #pragma GCC unroll 16
   for (int i = 0; i < 16; ++i) {
     const __m128i k = _mm_load_si128(reinterpret_cast<const __m128i*>(kRound + 4 * i));
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int l = 0; l < kLanes; ++l) {
       __m128i* m = msg[l];
       if (i >= 4) {
@@ -95,7 +112,7 @@ POM_SHA_TARGET __attribute__((always_inline)) inline void Compress(Lane (&lanes)
       lanes[l].abef = _mm_sha256rnds2_epu32(lanes[l].abef, lanes[l].cdgh, _mm_shuffle_epi32(wk, 0x0E));
     }
   }
-#pragma GCC unroll 2
+#pragma GCC unroll 4
   for (int l = 0; l < kLanes; ++l) {
     lanes[l].abef = _mm_add_epi32(lanes[l].abef, saved[l].abef);
     lanes[l].cdgh = _mm_add_epi32(lanes[l].cdgh, saved[l].cdgh);
@@ -152,6 +169,45 @@ POM_SHA_TARGET void PairWithExtensions(const uint8_t* a, size_t len_a, uint8_t o
   Store(lanes[1], out_b);
 }
 
+// k messages of `blocks` blocks each (1 or 2), interleaved.
+template <int k>
+POM_SHA_TARGET void SameLengthWithExtensions(const ShortMessage* const (&m)[k], size_t blocks) {
+  alignas(16) uint8_t padded[k][128];
+  Lane lanes[k];
+  for (int l = 0; l < k; ++l) {
+    Pad(m[l]->data, m[l]->len, padded[l]);
+    lanes[l] = InitialLane();
+  }
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint8_t* block[k];
+    for (int l = 0; l < k; ++l) block[l] = padded[l] + 64 * b;
+    Compress<k>(lanes, reinterpret_cast<const uint8_t* const(&)[k]>(block));
+  }
+  for (int l = 0; l < k; ++l) Store(lanes[l], m[l]->out);
+}
+
+POM_SHA_TARGET void ManyWithExtensions(const ShortMessage* messages, size_t count) {
+  // Messages of one block and of two are grouped apart, so that a group compresses in lockstep.
+  for (size_t blocks = 1; blocks <= 2; ++blocks) {
+    const ShortMessage* group[4];
+    size_t n = 0;
+    for (size_t i = 0; i < count; ++i) {
+      if ((messages[i].len <= 55 ? 1u : 2u) != blocks) continue;
+      group[n++] = &messages[i];
+      if (n == 4) {
+        SameLengthWithExtensions<4>(reinterpret_cast<const ShortMessage* const(&)[4]>(group), blocks);
+        n = 0;
+      }
+    }
+    if (n >= 2) {
+      SameLengthWithExtensions<2>(reinterpret_cast<const ShortMessage* const(&)[2]>(group), blocks);
+      group[0] = group[2];
+      n -= 2;
+    }
+    if (n == 1) SameLengthWithExtensions<1>(reinterpret_cast<const ShortMessage* const(&)[1]>(group), blocks);
+  }
+}
+
 bool DetectShaExtensions() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
@@ -195,6 +251,14 @@ void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const ui
 #endif
   Sha256ShortPortable(a, len_a, out_a);
   Sha256ShortPortable(b, len_b, out_b);
+}
+
+void Sha256ShortMany(const ShortMessage* messages, size_t count) {
+  for (size_t i = 0; i < count; ++i) POM_CHECK(messages[i].len <= kShortMax);
+#if POM_SHA_X86
+  if (ShaExtensionsAvailable()) return ManyWithExtensions(messages, count);
+#endif
+  for (size_t i = 0; i < count; ++i) Sha256ShortPortable(messages[i].data, messages[i].len, messages[i].out);
 }
 
 }  // namespace pom::crypto_internal

@@ -30,6 +30,18 @@ void Sha256Short(const uint8_t* data, size_t len, uint8_t out[32]);
 void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const uint8_t* b, size_t len_b,
                      uint8_t out_b[32]);
 
+// One message of a batch: out = SHA-256(data[0..len)).
+struct ShortMessage {
+  const uint8_t* data;
+  size_t len;
+  uint8_t* out;
+};
+
+// Every message of `messages`, four at a time where their block counts allow (then two, then
+// one): a batch of independent messages keeps more of the SHA unit busy than pairs do.
+// REQUIRES: every len <= kShortMax.
+void Sha256ShortMany(const ShortMessage* messages, size_t count);
+
 // For tests: the OpenSSL path regardless of the CPU.
 void Sha256ShortPortable(const uint8_t* data, size_t len, uint8_t out[32]);
 

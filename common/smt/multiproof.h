@@ -31,6 +31,7 @@
 #include "common/check.h"
 #include "common/smt/key_bits.h"
 #include "common/smt/merge_value.h"
+#include "common/smt/root_pair_plan.h"
 
 namespace pom::smt {
 
@@ -66,18 +67,21 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
 
 // The old and the new root of one program at once: the verifier's case. Siblings are hashed
 // once for both, and where a subtree's old and new values are equal it is hashed once.
-struct LeafChange {
-  Bytes32 key;
-  Bytes32 old_value;
-  Bytes32 new_value;
-};
-struct RootPair {
-  Bytes32 old_root;
-  Bytes32 new_root;
-};
+// (LeafChange and RootPair are in root_pair_plan.h.)
 template <typename Hasher>
 absl::StatusOr<RootPair> ComputeMultiproofRootPair(Hasher& hasher, std::span<const uint8_t> proof,
                                                    std::vector<LeafChange> leaves);
+
+// The root pairs of several independent proofs at once: out[i] equals
+// ComputeMultiproofRootPair(hasher, inputs[i].proof, inputs[i].leaves). Their hashes are
+// planned first and then computed in batches (root_pair_plan.h), which is faster per proof the
+// more proofs share a call.
+struct RootPairInput {
+  std::span<const uint8_t> proof;
+  std::vector<LeafChange> leaves;
+};
+template <typename Hasher>
+std::vector<absl::StatusOr<RootPair>> ComputeMultiproofRootPairs(Hasher& hasher, std::span<RootPairInput> inputs);
 
 // The per-key material a program is compiled from: each key's non-empty siblings by ascending
 // height, as the tree holds them.
@@ -386,28 +390,39 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
 }
 
 template <typename Hasher>
+std::vector<absl::StatusOr<RootPair>> ComputeMultiproofRootPairs(Hasher& hasher, std::span<RootPairInput> inputs) {
+  // One plan per thread, so that its buffers are allocated once.
+  thread_local multiproof_internal::RootPairPlan plan;
+  plan.Clear();
+  std::vector<absl::StatusOr<std::array<multiproof_internal::RootPairPlan::Operand, 2>>> planned;
+  planned.reserve(inputs.size());
+  for (RootPairInput& input : inputs) {
+    std::array<multiproof_internal::RootPairPlan::Operand, 2> roots;
+    absl::Status s = plan.Add(input.proof, std::move(input.leaves), &roots);
+    if (s.ok()) {
+      planned.push_back(roots);
+    } else {
+      planned.push_back(std::move(s));
+    }
+  }
+  plan.Evaluate(hasher);
+  std::vector<absl::StatusOr<RootPair>> out;
+  out.reserve(inputs.size());
+  for (const auto& p : planned) {
+    if (p.ok()) {
+      out.push_back(RootPair{plan.Resolve((*p)[0]), plan.Resolve((*p)[1])});
+    } else {
+      out.push_back(p.status());
+    }
+  }
+  return out;
+}
+
+template <typename Hasher>
 absl::StatusOr<RootPair> ComputeMultiproofRootPair(Hasher& hasher, std::span<const uint8_t> proof,
                                                    std::vector<LeafChange> leaves) {
-  std::vector<SmtLeaf> order;
-  order.reserve(leaves.size());
-  for (const LeafChange& l : leaves) order.push_back({l.key, Bytes32()});
-  absl::Status sorted = SortLeavesForProof(order);
-  if (!sorted.ok()) return sorted;
-  std::sort(leaves.begin(), leaves.end(), [](const LeafChange& a, const LeafChange& b) {
-    return Bytes32NumericLess()(a.key, b.key);
-  });
-  std::vector<Bytes32> keys;
-  std::vector<std::array<Bytes32, 2>> values;
-  keys.reserve(leaves.size());
-  values.reserve(leaves.size());
-  for (const LeafChange& l : leaves) {
-    keys.push_back(l.key);
-    values.push_back({l.old_value, l.new_value});
-  }
-  absl::StatusOr<std::array<Bytes32, 2>> roots =
-      multiproof_internal::RunProgram<Hasher, 2>(hasher, proof, keys, values, nullptr);
-  if (!roots.ok()) return roots.status();
-  return RootPair{(*roots)[0], (*roots)[1]};
+  RootPairInput input{proof, std::move(leaves)};
+  return std::move(ComputeMultiproofRootPairs(hasher, std::span<RootPairInput>(&input, 1))[0]);
 }
 
 }  // namespace pom::smt

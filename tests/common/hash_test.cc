@@ -111,5 +111,31 @@ TEST(Hash, Sha256DigestPairEqualsTwoDigests) {
   EXPECT_EQ(out_b, blake.Digest(b));
 }
 
+// Batches of every size up to 40 with lengths of one and two blocks mixed (and some too long for
+// the short path), so that every grouping into fours, twos and ones occurs.
+TEST(Hash, Sha256DigestManyEqualsOneDigestEach) {
+  Sha256Hasher h;
+  Blake2b256Hasher blake;
+  for (size_t count = 0; count <= 40; ++count) {
+    std::vector<std::vector<uint8_t>> messages;
+    for (size_t i = 0; i < count; ++i) {
+      const size_t len = (i * 37 + count * 11) % 140;  // 0..139: one block, two, and beyond
+      messages.push_back(Pattern(len, static_cast<uint8_t>(i + count)));
+    }
+    std::vector<Bytes32> out(count), blake_out(count);
+    std::vector<HashJob> jobs, blake_jobs;
+    for (size_t i = 0; i < count; ++i) {
+      jobs.push_back({messages[i], &out[i]});
+      blake_jobs.push_back({messages[i], &blake_out[i]});
+    }
+    h.DigestMany(jobs);
+    blake.DigestMany(blake_jobs);
+    for (size_t i = 0; i < count; ++i) {
+      ASSERT_EQ(out[i], OpenSslSha256(messages[i])) << "count=" << count << " i=" << i << " len=" << messages[i].size();
+      ASSERT_EQ(blake_out[i], blake.Digest(messages[i])) << "count=" << count << " i=" << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pom

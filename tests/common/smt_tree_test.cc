@@ -258,8 +258,9 @@ TEST_F(SmtTreeTest, ImportRejectsAProofThatDoesNotVerify) {
 namespace pom::smt {
 namespace {
 
-// The verifier's one-pass old/new computation equals two single passes, on honest proofs and on
-// mutated programs (where both must fail, or both give the same roots).
+// The verifier's root pair (root_pair_plan.h) equals two single passes of the interpreter, on
+// honest proofs and on mutated programs (where both must fail, with the same error, or both give
+// the same roots), alone and planned several at a time.
 TEST(SmtRootPair, EqualsTwoSinglePassesIncludingOnMutatedPrograms) {
   for (uint64_t seed : testing::TestSeeds({91, 92})) {
     SCOPED_TRACE(testing::SeedBanner(seed));
@@ -273,6 +274,9 @@ TEST(SmtRootPair, EqualsTwoSinglePassesIncludingOnMutatedPrograms) {
     }
     Sha256Hasher h;
     int compared = 0;
+    std::vector<std::vector<uint8_t>> programs;
+    std::vector<RootPairInput> inputs;
+    std::vector<absl::StatusOr<RootPair>> singles;
     for (int round = 0; round < 300; ++round) {
       std::vector<Bytes32> keys;
       for (int i = 0; i < static_cast<int>(rng.Uniform(1, 12)); ++i) {
@@ -296,12 +300,36 @@ TEST(SmtRootPair, EqualsTwoSinglePassesIncludingOnMutatedPrograms) {
       const auto new_root = ComputeMultiproofRoot(h, proof, news);
       ASSERT_EQ(pair.ok(), old_root.ok());
       ASSERT_EQ(pair.ok(), new_root.ok());
-      if (!pair.ok()) continue;
+      programs.push_back(proof);
+      inputs.push_back({{}, changes});
+      singles.push_back(pair);
+      if (!pair.ok()) {
+        EXPECT_EQ(pair.status(), old_root.status());  // the same rule, the same message
+        continue;
+      }
       ASSERT_EQ(pair->old_root, *old_root);
       ASSERT_EQ(pair->new_root, *new_root);
       ++compared;
     }
     EXPECT_GT(compared, 100);
+    // The same programs several at a time (ComputeMultiproofRootPairs plans them together, failing
+    // ones among them): each result equals its own single computation.
+    for (size_t i = 0; i < inputs.size(); ++i) inputs[i].proof = programs[i];
+    for (size_t first = 0; first < inputs.size(); first += 7) {
+      const size_t n = std::min<size_t>(7, inputs.size() - first);
+      const auto batch = ComputeMultiproofRootPairs(h, std::span<RootPairInput>(inputs).subspan(first, n));
+      ASSERT_EQ(batch.size(), n);
+      for (size_t i = 0; i < n; ++i) {
+        const auto& single = singles[first + i];
+        ASSERT_EQ(batch[i].ok(), single.ok()) << "program " << first + i;
+        if (!single.ok()) {
+          EXPECT_EQ(batch[i].status(), single.status());
+          continue;
+        }
+        EXPECT_EQ(batch[i]->old_root, single->old_root) << "program " << first + i;
+        EXPECT_EQ(batch[i]->new_root, single->new_root) << "program " << first + i;
+      }
+    }
   }
 }
 

@@ -2,8 +2,9 @@
 // leaf (key, value), then the program. Whatever the bytes, ComputeMultiproofRoot returns a
 // status and never crashes. When a program verifies, it must be canonical: importing it into an
 // empty tree rebuilds the proven root, and that tree regenerates exactly the same bytes. The
-// verifier's one-pass root pair (old and new values hashed side by side, in pairs) must agree with
-// two single passes: both fail, or both give the same two roots.
+// verifier's root pair (planned, common/smt/root_pair_plan.h) must agree with two single passes
+// of the interpreter: both fail alike, or both give the same two roots, also when planned
+// together with other programs.
 #include <cstring>
 
 #include "common/check.h"
@@ -53,8 +54,24 @@ void CheckRootPair(std::span<const uint8_t> program, const std::vector<SmtLeaf>&
   const absl::StatusOr<Bytes32> old_root = pom::smt::ComputeMultiproofRoot(hasher, program, leaves);
   const absl::StatusOr<Bytes32> new_root = pom::smt::ComputeMultiproofRoot(hasher, program, news);
   POM_CHECK_MSG(pair.ok() == old_root.ok() && pair.ok() == new_root.ok(), "root pair and single passes disagree on validity");
-  if (!pair.ok()) return;
-  POM_CHECK_MSG(pair->old_root == *old_root && pair->new_root == *new_root, "root pair differs from single passes");
+  if (pair.ok()) {
+    POM_CHECK_MSG(pair->old_root == *old_root && pair->new_root == *new_root, "root pair differs from single passes");
+  } else {
+    POM_CHECK_MSG(pair.status() == old_root.status(), "root pair and single pass fail differently");
+  }
+  // Planned together with the lanes swapped, then again as given: each as computed alone.
+  std::vector<pom::smt::LeafChange> swapped = changes;
+  for (pom::smt::LeafChange& c : swapped) std::swap(c.old_value, c.new_value);
+  std::vector<pom::smt::RootPairInput> batch = {{program, changes}, {program, swapped}, {program, changes}};
+  const auto results = pom::smt::ComputeMultiproofRootPairs(hasher, std::span<pom::smt::RootPairInput>(batch));
+  for (size_t i = 0; i < results.size(); ++i) {
+    POM_CHECK_MSG(results[i].ok() == pair.ok(), "a planned batch disagrees with one pair on validity");
+    if (!pair.ok()) continue;
+    const bool flip = i == 1;
+    POM_CHECK_MSG(results[i]->old_root == (flip ? pair->new_root : pair->old_root) &&
+                      results[i]->new_root == (flip ? pair->old_root : pair->new_root),
+                  "a planned batch differs from one pair");
+  }
 }
 
 }  // namespace
@@ -72,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckOne<pom::Sha256Hasher>(program, leaves);
   CheckOne<pom::Blake2b256Hasher>(program, leaves);
   CheckRootPair<pom::Sha256Hasher>(program, leaves);
+  CheckRootPair<pom::Blake2b256Hasher>(program, leaves);
   return 0;
 }
 
