@@ -66,8 +66,9 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
                                               std::vector<ProofSibling>* siblings = nullptr);
 
 // The old and the new root of one program at once: the verifier's case. Siblings are hashed
-// once for both, and where a subtree's old and new values are equal it is hashed once.
-// (LeafChange and RootPair are in root_pair_plan.h.)
+// once for both, and where a subtree's old and new values are equal it is hashed once. Computed
+// by the plan of root_pair_plan.h (where LeafChange and RootPair are), not by the interpreter
+// below; tests and the multiproof fuzz target compare the two.
 template <typename Hasher>
 absl::StatusOr<RootPair> ComputeMultiproofRootPair(Hasher& hasher, std::span<const uint8_t> proof,
                                                    std::vector<LeafChange> leaves);
@@ -95,8 +96,9 @@ struct KeySiblings {
 std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys);
 
 // ---------------------------------------------------------------------------------------------
-// Implementation: one interpreter over N lanes of leaf values (N = 1: a root; N = 2: old and new).
-// The lanes of a node are independent, so their hashes are computed in pairs (Hasher::DigestPair).
+// Implementation: one interpreter over N lanes of leaf values. ComputeMultiproofRoot runs it
+// with N = 1; N = 2 (old and new, the lanes' hashes in pairs through Hasher::DigestPair) was the
+// verifier's root pair before the plan replaced it, and stays usable for comparisons.
 
 namespace multiproof_internal {
 
