@@ -35,25 +35,23 @@ bool IsRecordKind(LeafKind k) {
   return k == LeafKind::kOrder || k == LeafKind::kPageLink || k == LeafKind::kMarket;
 }
 
-// The record behind a value must be present exactly when the value is non-zero, and hash to it.
-std::string CheckRecord(LeafKind kind, const Bytes32& value, const std::vector<uint8_t>& record) {
+// The record behind a value must be present exactly when the value is non-zero, decode, and
+// hash to it (`hash`: the record's hash, computed in the caller's batch).
+std::string CheckRecord(LeafKind kind, const Bytes32& value, const std::vector<uint8_t>& record, const Bytes32& hash) {
   if (!IsRecordKind(kind)) return record.empty() ? "" : "a record on a plain leaf";
   if (value.IsZero()) return record.empty() ? "" : "a record behind an empty leaf";
-  absl::StatusOr<Bytes32> hash = absl::InvalidArgumentError("");
+  absl::Status decoded = absl::OkStatus();
   if (kind == LeafKind::kOrder) {
-    absl::StatusOr<OrderRecord> r = DecodeOrderRecord(record);
-    if (!r.ok()) return std::string(r.status().message());
-    hash = RecordHash(*r);
+    decoded = DecodeOrderRecord(record).status();
   } else if (kind == LeafKind::kPageLink) {
-    absl::StatusOr<PageRecord> r = DecodePageRecord(record);
-    if (!r.ok()) return std::string(r.status().message());
-    hash = RecordHash(*r);
+    decoded = DecodePageRecord(record).status();
   } else {
-    absl::StatusOr<MarketRecord> r = DecodeMarketRecord(record);
-    if (!r.ok()) return std::string(r.status().message());
-    hash = RecordHash(*r);
+    decoded = DecodeMarketRecord(record).status();
   }
-  return *hash == value ? "" : "the record does not hash to the leaf value";
+  if (!decoded.ok()) return std::string(decoded.message());
+  // The decoders take only canonical encodings, so the hash of the bytes is RecordHash of the
+  // decoded record.
+  return hash == value ? "" : "the record does not hash to the leaf value";
 }
 
 RejectReason FromRulesError(const absl::Status& s) {
@@ -131,15 +129,27 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked, const absl
 
   // 2. Well-formed leaves and records.
   if (p.leaves.empty()) return Reject(RejectReason::kMalformedLeaf, "no leaves");
-  absl::flat_hash_set<RawKey> seen;
+  // Every record's hash first, in one batch: [2i] old, [2i + 1] new of leaf i (zero where absent).
+  std::vector<RecordEncoding> records;
+  records.reserve(2 * p.leaves.size());
   for (const TouchedLeaf& l : p.leaves) {
+    const LeafKind kind = l.key.size == 0 ? LeafKind::kAccount : l.key.kind();
+    records.push_back({kind, l.old_value.IsZero() ? std::span<const uint8_t>() : std::span<const uint8_t>(l.old_record)});
+    records.push_back({kind, l.new_value.IsZero() ? std::span<const uint8_t>() : std::span<const uint8_t>(l.new_record)});
+  }
+  std::vector<Bytes32> record_hashes(records.size());
+  RecordHashesOfEncodings(records, record_hashes);
+  absl::flat_hash_set<RawKey> seen;
+  for (size_t i = 0; i < p.leaves.size(); ++i) {
+    const TouchedLeaf& l = p.leaves[i];
     const uint8_t kind_byte = l.key.size == 0 ? 0xff : l.key.bytes[0];
     if (kind_byte > 7 || l.key.size != KeySizeOf(static_cast<LeafKind>(kind_byte))) {
       return Reject(RejectReason::kMalformedLeaf, ToHex(l.key.span()));
     }
     if (!seen.insert(l.key).second) return Reject(RejectReason::kMalformedLeaf, "repeated " + ToHex(l.key.span()));
-    for (const auto& [value, record] : {std::pair(&l.old_value, &l.old_record), std::pair(&l.new_value, &l.new_record)}) {
-      const std::string problem = CheckRecord(l.key.kind(), *value, *record);
+    for (const int lane : {0, 1}) {
+      const std::string problem = lane == 0 ? CheckRecord(l.key.kind(), l.old_value, l.old_record, record_hashes[2 * i])
+                                            : CheckRecord(l.key.kind(), l.new_value, l.new_record, record_hashes[2 * i + 1]);
       if (!problem.empty()) return Reject(RejectReason::kRecordMismatch, problem + " at " + ToHex(l.key.span()));
     }
   }
@@ -178,7 +188,8 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked, const absl
   if (!outcome.ok()) return Reject(FromRulesError(outcome.status()), std::string(outcome.status().message()));
 
   // 6. Exactly the proof's leaves and outcome.
-  const std::vector<TouchedLeaf> touched = recording.TakeLeaves();
+  // The proof's records were checked against its values (step 2): equal records take them.
+  const std::vector<TouchedLeaf> touched = recording.TakeLeaves(p.leaves);
   if (touched.size() != p.leaves.size()) {
     return Reject(RejectReason::kLeavesMismatch,
                   absl::StrCat("the rules touch ", touched.size(), " leaves, the proof has ", p.leaves.size()));

@@ -25,13 +25,22 @@ void RecordingState::Reset() {
   leaves_.clear();
 }
 
-std::vector<TouchedLeaf> RecordingState::TakeLeaves() {
+std::vector<TouchedLeaf> RecordingState::TakeLeaves(std::span<const TouchedLeaf> known) {
   index_.clear();
-  for (TouchedLeaf& leaf : leaves_) {
+  for (size_t i = 0; i < leaves_.size(); ++i) {
+    TouchedLeaf& leaf = leaves_[i];
     if (!IsRecordLeaf(leaf.key.kind())) continue;
-    leaf.old_value = RecordHashOfEncoding(leaf.key.kind(), leaf.old_record);
-    leaf.new_value = leaf.new_record == leaf.old_record ? leaf.old_value
-                                                       : RecordHashOfEncoding(leaf.key.kind(), leaf.new_record);
+    const TouchedLeaf* same = i < known.size() && known[i].key == leaf.key ? &known[i] : nullptr;
+    leaf.old_value = same != nullptr && same->old_record == leaf.old_record
+                         ? same->old_value
+                         : RecordHashOfEncoding(leaf.key.kind(), leaf.old_record);
+    if (leaf.new_record == leaf.old_record) {
+      leaf.new_value = leaf.old_value;
+    } else if (same != nullptr && same->new_record == leaf.new_record) {
+      leaf.new_value = same->new_value;
+    } else {
+      leaf.new_value = RecordHashOfEncoding(leaf.key.kind(), leaf.new_record);
+    }
   }
   return std::move(leaves_);
 }

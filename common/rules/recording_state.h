@@ -5,6 +5,7 @@
 // Thread-safety: not thread-safe.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,8 +21,10 @@ class RecordingState final : public State {
   // Starts a new event: forgets what was recorded.
   void Reset();
   // The touched leaves of the current event, in first-touch order. The values of record leaves
-  // (order, pagelink, market) are their records' hashes, computed here once per leaf.
-  std::vector<TouchedLeaf> TakeLeaves();
+  // (order, pagelink, market) are their records' hashes, computed here once per leaf, except
+  // where `known` (leaves whose values are known to be their records' hashes, such as a checked
+  // proof's) holds the same key at the same position with the same record: its value is taken.
+  std::vector<TouchedLeaf> TakeLeaves(std::span<const TouchedLeaf> known = {});
 
   absl::StatusOr<Balance> GetBalance(const AccountId& user, Currency c) override;
   absl::Status SetBalance(const AccountId& user, Currency c, const Balance& b) override;

@@ -1,10 +1,13 @@
 #include "common/rules/records.h"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/check.h"
 #include "common/hash.h"
 
 namespace pom::rules {
@@ -295,6 +298,35 @@ Bytes32 RecordHashOfEncoding(LeafKind kind, std::span<const uint8_t> encoding) {
     case LeafKind::kMarket: return TaggedHash(kMarketTag, encoding);
     default: return Bytes32();
   }
+}
+
+void RecordHashesOfEncodings(std::span<const RecordEncoding> records, std::span<Bytes32> out) {
+  POM_CHECK(out.size() == records.size());
+  thread_local Sha256Hasher hasher;
+  thread_local std::vector<std::array<uint8_t, 256>> messages;
+  thread_local std::vector<HashJob> jobs;
+  messages.resize(std::max(messages.size(), records.size()));
+  jobs.clear();
+  for (size_t i = 0; i < records.size(); ++i) {
+    std::string_view tag;
+    switch (records[i].kind) {
+      case LeafKind::kOrder: tag = kOrderTag; break;
+      case LeafKind::kPageLink: tag = kPageTag; break;
+      case LeafKind::kMarket: tag = kMarketTag; break;
+      default: break;
+    }
+    const std::span<const uint8_t> body = records[i].encoding;
+    if (tag.empty() || body.empty()) {
+      out[i] = Bytes32();
+    } else if (tag.size() + body.size() > messages[i].size()) {
+      out[i] = RecordHashOfEncoding(records[i].kind, body);
+    } else {
+      std::copy(tag.begin(), tag.end(), messages[i].begin());
+      std::copy(body.begin(), body.end(), messages[i].begin() + tag.size());
+      jobs.push_back({std::span<const uint8_t>(messages[i].data(), tag.size() + body.size()), &out[i]});
+    }
+  }
+  hasher.DigestMany(jobs);
 }
 
 namespace {

@@ -145,6 +145,14 @@ Bytes32 RecordHash(const MarketRecord& r);
 // RecordHash of the decoded record. An empty encoding is the absent record: all-zero.
 Bytes32 RecordHashOfEncoding(LeafKind kind, std::span<const uint8_t> encoding);
 
+// out[i] = RecordHashOfEncoding(records[i].kind, records[i].encoding), the hashes computed in one
+// batch (Sha256Hasher::DigestMany). REQUIRES: out.size() == records.size().
+struct RecordEncoding {
+  LeafKind kind;
+  std::span<const uint8_t> encoding;
+};
+void RecordHashesOfEncodings(std::span<const RecordEncoding> records, std::span<Bytes32> out);
+
 // Tick and lot of a market: 10^(18 - decimals).
 u128 TickOf(const MarketRecord& m);
 u128 LotOf(const MarketRecord& m);
