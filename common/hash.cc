@@ -2,6 +2,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include "common/hash.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/check.h"
@@ -63,6 +64,19 @@ void Sha256Hasher::DigestMany(std::span<const HashJob> jobs) {
     }
   }
   if (n != 0) crypto_internal::Sha256ShortMany(batch, n);
+}
+
+void Sha256Hasher::PadTwoBlocks(uint8_t* block, size_t len) { crypto_internal::PadTwoBlocks(block, len); }
+
+void Sha256Hasher::DigestPaddedTwoBlocks(std::span<const uint8_t* const> blocks, std::span<Bytes32* const> outs) {
+  POM_CHECK(blocks.size() == outs.size());
+  constexpr size_t kChunk = 16;
+  uint8_t* out[kChunk];
+  for (size_t first = 0; first < blocks.size(); first += kChunk) {
+    const size_t n = std::min(kChunk, blocks.size() - first);
+    for (size_t i = 0; i < n; ++i) out[i] = outs[first + i]->data();
+    crypto_internal::Sha256PaddedTwoBlocks(blocks.data() + first, out, n);
+  }
 }
 
 Blake2b256Hasher::Blake2b256Hasher() { EnsureSodiumInitialized(); }

@@ -44,6 +44,11 @@ class Sha256Hasher {
   void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b);
   // Every job's digest; short messages are compressed up to four at a time.
   void DigestMany(std::span<const HashJob> jobs);
+  // For callers that write many messages of 56..119 bytes (all two blocks) themselves: each is
+  // written at the start of a 128-byte buffer and padded there (PadTwoBlocks); the digests then
+  // need no further copy. *outs[i] = Digest(the message in blocks[i]).
+  static void PadTwoBlocks(uint8_t* block, size_t len);
+  void DigestPaddedTwoBlocks(std::span<const uint8_t* const> blocks, std::span<Bytes32* const> outs);
 
   void Begin();
   void Update(std::span<const uint8_t> data);

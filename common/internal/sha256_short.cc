@@ -208,6 +208,29 @@ POM_SHA_TARGET void ManyWithExtensions(const ShortMessage* messages, size_t coun
   }
 }
 
+// k buffers already padded to two blocks.
+template <int k>
+POM_SHA_TARGET void PaddedWithExtensions(const uint8_t* const* blocks, uint8_t* const* outs) {
+  Lane lanes[k];
+  for (int l = 0; l < k; ++l) lanes[l] = InitialLane();
+  for (size_t b = 0; b < 2; ++b) {
+    const uint8_t* block[k];
+    for (int l = 0; l < k; ++l) block[l] = blocks[l] + 64 * b;
+    Compress<k>(lanes, reinterpret_cast<const uint8_t* const(&)[k]>(block));
+  }
+  for (int l = 0; l < k; ++l) Store(lanes[l], outs[l]);
+}
+
+POM_SHA_TARGET void PaddedManyWithExtensions(const uint8_t* const* blocks, uint8_t* const* outs, size_t count) {
+  size_t i = 0;
+  for (; i + 4 <= count; i += 4) PaddedWithExtensions<4>(blocks + i, outs + i);
+  if (i + 2 <= count) {
+    PaddedWithExtensions<2>(blocks + i, outs + i);
+    i += 2;
+  }
+  if (i < count) PaddedWithExtensions<1>(blocks + i, outs + i);
+}
+
 bool DetectShaExtensions() {
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
@@ -251,6 +274,26 @@ void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const ui
 #endif
   Sha256ShortPortable(a, len_a, out_a);
   Sha256ShortPortable(b, len_b, out_b);
+}
+
+void PadTwoBlocks(uint8_t block[128], size_t len) {
+  POM_CHECK(len >= 56 && len <= kShortMax);
+  std::memset(block + len, 0, 120 - len);
+  block[len] = 0x80;
+  const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(len) * 8);
+  std::memcpy(block + 120, &bits, 8);
+}
+
+void Sha256PaddedTwoBlocks(const uint8_t* const* blocks, uint8_t* const* outs, size_t count) {
+#if POM_SHA_X86
+  if (ShaExtensionsAvailable()) return PaddedManyWithExtensions(blocks, outs, count);
+#endif
+  // Without the extensions: the message length is in the padding's last 8 bytes.
+  for (size_t i = 0; i < count; ++i) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, blocks[i] + 120, 8);
+    Sha256ShortPortable(blocks[i], static_cast<size_t>(__builtin_bswap64(bits) / 8), outs[i]);
+  }
 }
 
 void Sha256ShortMany(const ShortMessage* messages, size_t count) {

@@ -42,6 +42,14 @@ struct ShortMessage {
 // REQUIRES: every len <= kShortMax.
 void Sha256ShortMany(const ShortMessage* messages, size_t count);
 
+// For callers that write many two-block messages themselves (the tree's 65-, 66- and 98-byte
+// messages): a message of 56..119 bytes is written at the start of a 128-byte buffer, PadTwoBlocks
+// completes its padding in place (FIPS 180-4 §5.1.1), and Sha256PaddedTwoBlocks hashes such
+// buffers four at a time with no further copy. REQUIRES: 56 <= len <= kShortMax.
+void PadTwoBlocks(uint8_t block[128], size_t len);
+// outs[i] = SHA-256 of the message padded in blocks[i].
+void Sha256PaddedTwoBlocks(const uint8_t* const* blocks, uint8_t* const* outs, size_t count);
+
 // For tests: the OpenSSL path regardless of the CPU.
 void Sha256ShortPortable(const uint8_t* data, size_t len, uint8_t out[32]);
 

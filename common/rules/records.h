@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <span>
 
 #include "absl/status/statusor.h"
@@ -36,9 +37,16 @@ struct RawKey {
   friend bool operator==(const RawKey& a, const RawKey& b) {
     return a.size == b.size && std::equal(a.bytes.begin(), a.bytes.begin() + a.size, b.bytes.begin());
   }
+  // Three words: the first 16 bytes and the last 8 (keys are 9 to 37 bytes), rather than absl's
+  // hash of all of them. Maps keyed by RawKey hold one event's leaves (bounded by its proof), so
+  // keys that agree on those bytes could only slow one event (docs/decisions.md).
   template <typename H>
   friend H AbslHashValue(H h, const RawKey& k) {
-    return H::combine_contiguous(std::move(h), k.bytes.data(), k.size);
+    uint64_t w[3] = {0, 0, 0};
+    const size_t n = k.size;
+    std::memcpy(w, k.bytes.data(), n < 16 ? n : 16);
+    if (n > 16) std::memcpy(&w[2], k.bytes.data() + n - 8, 8);
+    return H::combine(std::move(h), n, w[0], w[1], w[2]);
   }
 };
 

@@ -15,6 +15,7 @@
 // Thread-safety: a plan is one caller's.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdint>
@@ -119,8 +120,14 @@ class RootPairPlan {
   Operand zero_ = kNone;  // the literal all-zero value
   std::vector<Item> stack_;                       // scratch for Add
   std::vector<uint32_t> order_;                   // scratch for Evaluate
-  std::vector<std::array<uint8_t, kTreeMessageMax>> messages_;
+  struct alignas(64) Block {
+    std::array<uint8_t, 128> bytes;
+    uint8_t* data() { return bytes.data(); }
+  };
+  std::vector<Block> blocks_;                     // one wave's messages, padded in place
   std::vector<HashJob> batch_;
+  std::vector<const uint8_t*> block_ptrs_;
+  std::vector<Bytes32*> out_ptrs_;
 };
 
 template <typename Hasher>
@@ -135,17 +142,35 @@ void RootPairPlan::Evaluate(Hasher& hasher) {
     std::vector<uint32_t> next(start.begin(), start.end() - 1);
     for (uint32_t i = 0; i < jobs_.size(); ++i) order_[next[jobs_[i].wave]++] = i;
   }
+  // Every tree message is two blocks long: a hasher that takes messages padded in place gets
+  // them written straight into their blocks.
+  constexpr bool kPadded = requires(Hasher& h, std::span<const uint8_t* const> b, std::span<Bytes32* const> o) {
+    h.DigestPaddedTwoBlocks(b, o);
+  };
   for (size_t w = 1; w + 1 < start.size(); ++w) {
     const uint32_t first = start[w], last = start[w + 1];
     if (first == last) continue;
-    messages_.resize(last - first);
+    blocks_.resize(std::max<size_t>(blocks_.size(), last - first));
     batch_.clear();
+    block_ptrs_.clear();
+    out_ptrs_.clear();
     for (uint32_t k = first; k < last; ++k) {
       const uint32_t j = order_[k];
-      uint8_t* buf = messages_[k - first].data();
-      batch_.push_back({std::span<const uint8_t>(buf, WriteMessage(jobs_[j], buf)), &outputs_[j]});
+      uint8_t* buf = blocks_[k - first].data();
+      const size_t len = WriteMessage(jobs_[j], buf);
+      if constexpr (kPadded) {
+        Hasher::PadTwoBlocks(buf, len);
+        block_ptrs_.push_back(buf);
+        out_ptrs_.push_back(&outputs_[j]);
+      } else {
+        batch_.push_back({std::span<const uint8_t>(buf, len), &outputs_[j]});
+      }
     }
-    hasher.DigestMany(batch_);
+    if constexpr (kPadded) {
+      hasher.DigestPaddedTwoBlocks(block_ptrs_, out_ptrs_);
+    } else {
+      hasher.DigestMany(batch_);
+    }
   }
 }
 

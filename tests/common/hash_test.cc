@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -133,6 +134,34 @@ TEST(Hash, Sha256DigestManyEqualsOneDigestEach) {
     for (size_t i = 0; i < count; ++i) {
       ASSERT_EQ(out[i], OpenSslSha256(messages[i])) << "count=" << count << " i=" << i << " len=" << messages[i].size();
       ASSERT_EQ(blake_out[i], blake.Digest(messages[i])) << "count=" << count << " i=" << i;
+    }
+  }
+}
+
+// Messages of every two-block length written into their own blocks and padded there, in batches
+// of every size up to 9 (fours, a pair, a single).
+TEST(Hash, Sha256DigestPaddedTwoBlocksEqualsDigest) {
+  Sha256Hasher h;
+  for (size_t count = 1; count <= 9; ++count) {
+    for (size_t base = 56; base <= crypto_internal::kShortMax; ++base) {
+      std::vector<std::array<uint8_t, 128>> blocks(count);
+      std::vector<std::vector<uint8_t>> messages;
+      std::vector<const uint8_t*> block_ptrs;
+      std::vector<Bytes32> out(count);
+      std::vector<Bytes32*> out_ptrs;
+      for (size_t i = 0; i < count; ++i) {
+        const size_t len = 56 + (base - 56 + 7 * i) % (crypto_internal::kShortMax - 55);
+        messages.push_back(Pattern(len, static_cast<uint8_t>(i * 13 + base)));
+        blocks[i].fill(0xee);  // stale bytes the padding must overwrite
+        std::copy(messages[i].begin(), messages[i].end(), blocks[i].begin());
+        Sha256Hasher::PadTwoBlocks(blocks[i].data(), len);
+        block_ptrs.push_back(blocks[i].data());
+        out_ptrs.push_back(&out[i]);
+      }
+      h.DigestPaddedTwoBlocks(block_ptrs, out_ptrs);
+      for (size_t i = 0; i < count; ++i) {
+        ASSERT_EQ(out[i], OpenSslSha256(messages[i])) << "count=" << count << " len=" << messages[i].size();
+      }
     }
   }
 }
