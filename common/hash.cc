@@ -66,8 +66,6 @@ void Sha256Hasher::DigestMany(std::span<const HashJob> jobs) {
   if (n != 0) crypto_internal::Sha256ShortMany(batch, n);
 }
 
-void Sha256Hasher::PadTwoBlocks(uint8_t* block, size_t len) { crypto_internal::PadTwoBlocks(block, len); }
-
 void Sha256Hasher::DigestPaddedTwoBlocks(std::span<const uint8_t* const> blocks, std::span<Bytes32* const> outs) {
   POM_CHECK(blocks.size() == outs.size());
   constexpr size_t kChunk = 16;

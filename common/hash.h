@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "common/bytes.h"
+#include "common/internal/sha256_short.h"
 
 #include <openssl/sha.h>
 
@@ -47,7 +48,7 @@ class Sha256Hasher {
   // For callers that write many messages of 56..119 bytes (all two blocks) themselves: each is
   // written at the start of a 128-byte buffer and padded there (PadTwoBlocks); the digests then
   // need no further copy. *outs[i] = Digest(the message in blocks[i]).
-  static void PadTwoBlocks(uint8_t* block, size_t len);
+  static void PadTwoBlocks(uint8_t* block, size_t len) { crypto_internal::PadTwoBlocks(block, len); }
   void DigestPaddedTwoBlocks(std::span<const uint8_t* const> blocks, std::span<Bytes32* const> outs);
 
   void Begin();

@@ -139,14 +139,23 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked, const absl
   }
   std::vector<Bytes32> record_hashes(records.size());
   RecordHashesOfEncodings(records, record_hashes);
+  // Repeated keys: compared pairwise in a typical proof (a few leaves), through a set beyond.
+  constexpr size_t kPairwise = 24;
   absl::flat_hash_set<RawKey> seen;
+  auto repeated = [&](size_t i) {
+    if (p.leaves.size() > kPairwise) return !seen.insert(p.leaves[i].key).second;
+    for (size_t j = 0; j < i; ++j) {
+      if (p.leaves[j].key == p.leaves[i].key) return true;
+    }
+    return false;
+  };
   for (size_t i = 0; i < p.leaves.size(); ++i) {
     const TouchedLeaf& l = p.leaves[i];
     const uint8_t kind_byte = l.key.size == 0 ? 0xff : l.key.bytes[0];
     if (kind_byte > 7 || l.key.size != KeySizeOf(static_cast<LeafKind>(kind_byte))) {
       return Reject(RejectReason::kMalformedLeaf, ToHex(l.key.span()));
     }
-    if (!seen.insert(l.key).second) return Reject(RejectReason::kMalformedLeaf, "repeated " + ToHex(l.key.span()));
+    if (repeated(i)) return Reject(RejectReason::kMalformedLeaf, "repeated " + ToHex(l.key.span()));
     for (const int lane : {0, 1}) {
       const std::string problem = lane == 0 ? CheckRecord(l.key.kind(), l.old_value, l.old_record, record_hashes[2 * i])
                                             : CheckRecord(l.key.kind(), l.new_value, l.new_record, record_hashes[2 * i + 1]);

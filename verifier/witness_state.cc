@@ -32,16 +32,28 @@ Bytes32 Written() {
 }
 const Bytes32 kWritten = Written();
 
-template <typename Record>
-std::vector<uint8_t> RecordBytes(const std::optional<Record>& r) {
-  if (!r) return {};
-  const auto bytes = Encode(*r);
-  return std::vector<uint8_t>(bytes.begin(), bytes.end());
-}
 }  // namespace
 
+template <typename Record>
+void WitnessState::WriteRecord(const std::optional<Record>& r, Slot* slot) {
+  if (!r) {
+    slot->value = Bytes32();
+    slot->written.clear();
+  } else {
+    slot->value = kWritten;
+    const auto bytes = Encode(*r);
+    slot->written.assign(bytes.begin(), bytes.end());
+  }
+  slot->record = slot->written;
+}
+
 WitnessState::WitnessState(const std::vector<TouchedLeaf>& leaves) {
-  for (const TouchedLeaf& l : leaves) slots_[l.key] = Slot{l.old_value, l.old_record};
+  slots_.reserve(leaves.size());
+  for (const TouchedLeaf& l : leaves) {
+    Slot& slot = slots_[l.key];
+    slot.value = l.old_value;
+    slot.record = l.old_record;
+  }
 }
 
 absl::StatusOr<WitnessState::Slot*> WitnessState::Find(const RawKey& key) {
@@ -97,8 +109,7 @@ absl::StatusOr<std::optional<OrderRecord>> WitnessState::GetOrder(MarketId m, Or
 }
 absl::Status WitnessState::SetOrder(MarketId m, OrderId id, const std::optional<OrderRecord>& order) {
   POM_ASSIGN_OR_RETURN(Slot * s, Find(OrderKey(m, id)));
-  s->value = order ? kWritten : Bytes32();
-  s->record = RecordBytes(order);
+  WriteRecord(order, s);
   return absl::OkStatus();
 }
 absl::StatusOr<std::optional<PageRecord>> WitnessState::GetPage(MarketId m, Price price) {
@@ -109,8 +120,7 @@ absl::StatusOr<std::optional<PageRecord>> WitnessState::GetPage(MarketId m, Pric
 }
 absl::Status WitnessState::SetPage(MarketId m, Price price, const std::optional<PageRecord>& page) {
   POM_ASSIGN_OR_RETURN(Slot * s, Find(PageLinkKey(m, price)));
-  s->value = page ? kWritten : Bytes32();
-  s->record = RecordBytes(page);
+  WriteRecord(page, s);
   return absl::OkStatus();
 }
 absl::StatusOr<uint64_t> WitnessState::GetNonce(const AccountId& user) {
@@ -130,8 +140,7 @@ absl::StatusOr<std::optional<MarketRecord>> WitnessState::GetMarket(MarketId m) 
 }
 absl::Status WitnessState::SetMarket(MarketId m, const MarketRecord& record) {
   POM_ASSIGN_OR_RETURN(Slot * s, Find(MarketKey(m)));
-  s->value = kWritten;
-  s->record = RecordBytes(std::optional<MarketRecord>(record));
+  WriteRecord(std::optional<MarketRecord>(record), s);
   return absl::OkStatus();
 }
 

@@ -5,6 +5,8 @@
 // Thread-safety: not thread-safe.
 #pragma once
 
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -16,7 +18,8 @@ namespace pom::verify {
 
 class WitnessState final : public rules::State {
  public:
-  // REQUIRES: leaves validated (distinct keys, well-formed, records matching values).
+  // REQUIRES: leaves validated (distinct keys, well-formed, records matching values). The
+  // witness reads their records in place: `leaves` must outlive it.
   explicit WitnessState(const std::vector<rules::TouchedLeaf>& leaves);
 
   absl::StatusOr<rules::Balance> GetBalance(const rules::AccountId& user, rules::Currency c) override;
@@ -38,11 +41,16 @@ class WitnessState final : public rules::State {
   absl::StatusOr<rules::PriceNeighbours> FindNeighbours(rules::MarketId m, rules::Side side, Price price) override;
 
  private:
+  // A leaf's value and record: the proof's record until the rules write one (`written`).
   struct Slot {
     Bytes32 value;
-    std::vector<uint8_t> record;
+    std::span<const uint8_t> record;
+    std::vector<uint8_t> written;
   };
   absl::StatusOr<Slot*> Find(const rules::RawKey& key);
+  // Writes `r` (or its absence) into `slot`.
+  template <typename Record>
+  static void WriteRecord(const std::optional<Record>& r, Slot* slot);
 
   absl::flat_hash_map<rules::RawKey, Slot> slots_;
 };

@@ -276,14 +276,6 @@ void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const ui
   Sha256ShortPortable(b, len_b, out_b);
 }
 
-void PadTwoBlocks(uint8_t block[128], size_t len) {
-  POM_CHECK(len >= 56 && len <= kShortMax);
-  std::memset(block + len, 0, 120 - len);
-  block[len] = 0x80;
-  const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(len) * 8);
-  std::memcpy(block + 120, &bits, 8);
-}
-
 void Sha256PaddedTwoBlocks(const uint8_t* const* blocks, uint8_t* const* outs, size_t count) {
 #if POM_SHA_X86
   if (ShaExtensionsAvailable()) return PaddedManyWithExtensions(blocks, outs, count);

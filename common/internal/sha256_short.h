@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace pom::crypto_internal {
 
@@ -46,7 +47,20 @@ void Sha256ShortMany(const ShortMessage* messages, size_t count);
 // messages): a message of 56..119 bytes is written at the start of a 128-byte buffer, PadTwoBlocks
 // completes its padding in place (FIPS 180-4 §5.1.1), and Sha256PaddedTwoBlocks hashes such
 // buffers four at a time with no further copy. REQUIRES: 56 <= len <= kShortMax.
-void PadTwoBlocks(uint8_t block[128], size_t len);
+inline void PadTwoBlocks(uint8_t block[128], size_t len) {
+  auto pad = [block](size_t n) {  // n is a constant in the cases below: constant-size writes
+    std::memset(block + n, 0, 120 - n);
+    block[n] = 0x80;
+    const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(n) * 8);
+    std::memcpy(block + 120, &bits, 8);
+  };
+  switch (len) {  // the tree's message sizes
+    case 65: return pad(65);
+    case 66: return pad(66);
+    case 98: return pad(98);
+    default: return pad(len);
+  }
+}
 // outs[i] = SHA-256 of the message padded in blocks[i].
 void Sha256PaddedTwoBlocks(const uint8_t* const* blocks, uint8_t* const* outs, size_t count);
 

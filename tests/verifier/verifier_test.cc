@@ -200,6 +200,30 @@ TEST_F(Cheat, CheatOmittedLeafTheRulesNeed) {
   ExpectRejected(v, p, RejectReason::kIncompleteWitness);
 }
 
+// A key given twice is a malformed proof, in a short leaf list (compared pairwise) and in a long
+// one (through a set).
+TEST_F(Cheat, CheatRepeatedLeafKey) {
+  const size_t i = Find(*run_, 100, IsFill);
+  for (const size_t extra : {size_t{0}, size_t{40}}) {
+    Verifier v = At(i);
+    EventProof p = run_->proofs[i];
+    // Distinct filler leaves first (nonce keys of made-up users), then a copy of leaf 0.
+    for (size_t k = 0; k < extra; ++k) {
+      TouchedLeaf filler = p.leaves[0];
+      AccountId user;
+      user.bytes[0] = static_cast<uint8_t>(k + 1);
+      filler.key = NonceKey(user);
+      filler.old_record.clear();
+      filler.new_record.clear();
+      p.leaves.push_back(filler);
+    }
+    p.leaves.push_back(p.leaves[0]);
+    const Verdict verdict = v.Verify(p, /*signature_checked=*/true);
+    EXPECT_EQ(verdict.reason, RejectReason::kMalformedLeaf) << "extra=" << extra << ": " << verdict.detail;
+    EXPECT_NE(verdict.detail.find("repeated"), std::string::npos) << "extra=" << extra << ": " << verdict.detail;
+  }
+}
+
 TEST_F(Cheat, CheatWrongRecordBehindARecordHash) {
   const size_t i = Find(*run_, 100, [](const EventProof& p) {
     for (const TouchedLeaf& l : p.leaves) if (!l.old_record.empty()) return true;
