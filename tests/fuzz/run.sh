@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang-14 (-fsanitize=fuzzer,address,undefined) and runs each
 # for SECONDS seconds (default 60) from a corpus seeded with real proofs and decimals.
-#   tests/fuzz/run.sh [SECONDS] [TARGET...]     TARGET: multiproof decimal (default: both)
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]     TARGET: multiproof decimal proof_decoder (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(multiproof decimal)
+((${#targets[@]})) || targets=(multiproof decimal proof_decoder)
 
 deploy/deps.sh --fuzz
 build=build-fuzz
