@@ -50,7 +50,10 @@ bool RootPairPlan::Same(const Sym& a, const Sym& b) {
 }
 
 int32_t RootPairPlan::AddJob(JobKind kind, uint8_t small, const Bytes32& key, Operand a, Operand b) {
-  const uint16_t wave = static_cast<uint16_t>(std::max(WaveOf(a), WaveOf(b)) + 1);
+  // Bounded by the tree's height (each job lifts or merges an item, at most ~3 jobs per level).
+  const uint16_t below = std::max(WaveOf(a), WaveOf(b));
+  POM_CHECK(below < UINT16_MAX);
+  const uint16_t wave = static_cast<uint16_t>(below + 1);
   waves_ = std::max(waves_, wave);
   // Built in place: a Job assembled on the stack and copied costs a store-forwarding stall.
   Job& job = jobs_.emplace_back();

@@ -1,7 +1,8 @@
 // The verifier's root pairs computed as a plan: each program is first run without hashing,
 // producing the hashes it needs as jobs whose operands are literals (leaf values, siblings) or
 // earlier jobs' digests; then every job of every planned program is hashed in waves, a wave
-// being all the jobs whose operands are ready (Hasher::DigestMany, four messages at a time).
+// being all the jobs whose operands are ready, four messages at a time (written straight into
+// their padded blocks for Sha256Hasher::DigestPaddedTwoBlocks, else through Hasher::DigestMany).
 //
 // Why: run node by node, a program waits on each hash before the next (a path is a chain of
 // hashes), so the CPU's SHA unit idles between two dependent hashes. The plan puts the
