@@ -5,9 +5,9 @@
 //    OpenSSL 3 but still shipped; ~20 ns less per call than EVP, bench/README.md).
 //  - Blake2b256Hasher: unkeyed BLAKE2b with a 32-byte digest through libsodium (reproduces
 //    Fusotao's trees byte for byte).
-// Both offer a one-shot Digest(), DigestPair() for two independent messages (the tree hashes the
-// old and the new value of a node side by side), DigestMany() for a batch of independent
-// messages, and an incremental Begin/Update/Finish.
+// Both offer a one-shot Digest(), DigestPair() for two independent messages, DigestMany() for a
+// batch of independent messages (the verifier's root pairs hash their tree messages in batches),
+// and an incremental Begin/Update/Finish.
 // Thread-safety: a hasher instance is not thread-safe (it owns a context); use one per thread.
 #pragma once
 

@@ -96,174 +96,32 @@ struct KeySiblings {
 std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys);
 
 // ---------------------------------------------------------------------------------------------
-// Implementation: one interpreter over N lanes of leaf values. ComputeMultiproofRoot runs it
-// with N = 1; N = 2 (old and new, the lanes' hashes in pairs through Hasher::DigestPair) was the
-// verifier's root pair before the plan replaced it, and stays usable for comparisons.
+// Implementation: the interpreter, one node at a time with the merge rules of merge_value.h.
+// (The verifier's root pairs are planned instead: root_pair_plan.h, which keeps the same program
+// rules and messages.)
 
 namespace multiproof_internal {
 
 absl::Status Malformed(size_t offset, std::string_view what);
 
-template <size_t N>
 struct Item {
   int height;
   Bytes32 key;
-  std::array<MergeValue, N> v;
+  MergeValue v;
 };
 
-// Tree messages queued for hashing and hashed two at a time (Hasher::DigestPair), so that the
-// lanes' hashes at one node overlap on the CPU.
-template <size_t kCapacity>
-class HashQueue {
- public:
-  // The buffer to write a message of `len` bytes into; Flush() stores its digest in *out.
-  uint8_t* Add(size_t len, Bytes32* out) {
-    POM_CHECK(size_ < kCapacity && len <= kTreeMessageMax);
-    Job& job = jobs_[size_++];
-    job.len = len;
-    job.out = out;
-    return job.buf.data();
-  }
-
-  template <typename Hasher>
-  void Flush(Hasher& hasher) {
-    size_t i = 0;
-    for (; i + 1 < size_; i += 2) {
-      hasher.DigestPair(jobs_[i].Message(), jobs_[i + 1].Message(), jobs_[i].out, jobs_[i + 1].out);
-    }
-    if (i < size_) *jobs_[i].out = hasher.Digest(jobs_[i].Message());
-    size_ = 0;
-  }
-
- private:
-  struct Job {
-    std::array<uint8_t, kTreeMessageMax> buf;
-    size_t len = 0;
-    Bytes32* out = nullptr;
-    std::span<const uint8_t> Message() const { return {buf.data(), len}; }
-  };
-  std::array<Job, kCapacity> jobs_;
-  size_t size_ = 0;
-};
-
-// out[i] = Merge(h, parent, *left[i], *right[i]) for every lane, with the lanes' hashes in
-// pairs. A lane whose inputs equal lane 0's copies its result, and an operand that is the same
-// object in every lane (a sibling) is hashed once.
-template <typename Hasher, size_t N>
-std::array<MergeValue, N> MergeLanes(Hasher& hasher, int h, const Bytes32& parent,
-                                     const std::array<const MergeValue*, N>& left,
-                                     const std::array<const MergeValue*, N>& right) {
-  std::array<MergeValue, N> out;
-  std::array<bool, N> copy{}, fork{}, share_left{}, share_right{};
-  std::array<Bytes32, N> left_hash, right_hash;
-  HashQueue<2 * N> queue;
-  // Operand hashes and bases first, then the forks that need the operand hashes.
-  for (size_t i = 0; i < N; ++i) {
-    if (i > 0 && *left[i] == *left[0] && *right[i] == *right[0]) {
-      copy[i] = true;
-      continue;
-    }
-    const MergeValue& l = *left[i];
-    const MergeValue& r = *right[i];
-    const bool left_zero = l.IsZero(), right_zero = r.IsZero();
-    if (left_zero && right_zero) continue;  // out[i] stays empty
-    if (left_zero || right_zero) {
-      const MergeValue& v = left_zero ? r : l;
-      bool needs_base = false;
-      out[i] = MergeWithZeroShape(h, v, left_zero, &needs_base);
-      if (needs_base) WriteBaseNodeMessage(h, parent, v.value, queue.Add(kBaseNodeBytes, &out[i].value));
-      continue;
-    }
-    fork[i] = true;
-    // hash(operand): a plain value is its own hash; a sibling lane 0 already queued is shared.
-    auto operand = [&](const std::array<const MergeValue*, N>& side, std::array<Bytes32, N>& hash,
-                       std::array<bool, N>& share) {
-      const MergeValue& m = *side[i];
-      if (m.kind == MergeValue::Kind::kValue) {
-        hash[i] = m.value;
-      } else if (i > 0 && side[i] == side[0] && fork[0]) {
-        share[i] = true;
-      } else {
-        WriteMergeZerosMessage(m, queue.Add(kMergeZerosBytes, &hash[i]));
-      }
-    };
-    operand(left, left_hash, share_left);
-    operand(right, right_hash, share_right);
-  }
-  queue.Flush(hasher);
-  for (size_t i = 0; i < N; ++i) {
-    if (!fork[i]) continue;
-    if (share_left[i]) left_hash[i] = left_hash[0];
-    if (share_right[i]) right_hash[i] = right_hash[0];
-    WriteForkMessage(h, parent, left_hash[i], right_hash[i], queue.Add(kForkBytes, &out[i].value));
-  }
-  queue.Flush(hasher);
-  for (size_t i = 1; i < N; ++i) {
-    if (copy[i]) out[i] = out[0];
-  }
-  return out;
-}
-
-// out[i] = Lift(v[i], level, path, target) for every lane, the bases hashed in pairs.
-template <typename Hasher, size_t N>
-std::array<MergeValue, N> LiftLanes(Hasher& hasher, const std::array<MergeValue, N>& v, int level,
-                                    const Bytes32& path, int target) {
-  std::array<MergeValue, N> out;
-  std::array<bool, N> copy{};
-  HashQueue<N> queue;
-  const Bytes32 node_key = ParentPath(path, level);
-  for (size_t i = 0; i < N; ++i) {
-    if (i > 0 && v[i] == v[0]) {
-      copy[i] = true;
-      continue;
-    }
-    bool needs_base = false;
-    out[i] = LiftShape(v[i], level, path, target, &needs_base);
-    if (needs_base) WriteBaseNodeMessage(level, node_key, v[i].value, queue.Add(kBaseNodeBytes, &out[i].value));
-  }
-  queue.Flush(hasher);
-  for (size_t i = 1; i < N; ++i) {
-    if (copy[i]) out[i] = out[0];
-  }
-  return out;
-}
-
-// hash(v[i]) for every lane, in pairs.
-template <typename Hasher, size_t N>
-std::array<Bytes32, N> HashLanes(Hasher& hasher, const std::array<MergeValue, N>& v) {
-  std::array<Bytes32, N> out;
-  std::array<bool, N> copy{};
-  HashQueue<N> queue;
-  for (size_t i = 0; i < N; ++i) {
-    if (i > 0 && v[i] == v[0]) {
-      copy[i] = true;
-    } else if (v[i].kind == MergeValue::Kind::kValue) {
-      out[i] = v[i].value;
-    } else {
-      WriteMergeZerosMessage(v[i], queue.Add(kMergeZerosBytes, &out[i]));
-    }
-  }
-  queue.Flush(hasher);
-  for (size_t i = 1; i < N; ++i) {
-    if (copy[i]) out[i] = out[0];
-  }
-  return out;
-}
-
-template <typename Hasher, size_t N>
-absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<const uint8_t> proof,
-                                                  const std::vector<Bytes32>& keys,
-                                                  const std::vector<std::array<Bytes32, N>>& values,
-                                                  std::vector<ProofSibling>* siblings) {
-  std::vector<Item<N>> stack;
-  stack.reserve(keys.size() + 1);
+template <typename Hasher>
+absl::StatusOr<Bytes32> RunProgram(Hasher& hasher, std::span<const uint8_t> proof, const std::vector<SmtLeaf>& leaves,
+                                   std::vector<ProofSibling>* siblings) {
+  std::vector<Item> stack;
+  stack.reserve(leaves.size() + 1);
   size_t leaf_index = 0;
   size_t pc = 0;
   uint8_t previous_op = 0;
 
   auto merge_sibling = [&](const MergeValue& sibling, size_t at) -> absl::Status {
     if (stack.empty()) return Malformed(at, "sibling with an empty stack");
-    Item<N>& item = stack.back();
+    Item& item = stack.back();
     if (item.height > 255) return Malformed(at, "sibling above height 255");
     const int h = item.height;
     if (sibling.kind == MergeValue::Kind::kValue && sibling.IsZero()) {
@@ -278,14 +136,7 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
     }
     if (siblings != nullptr) siblings->push_back({h, item.key, sibling});
     const Bytes32 parent = ParentPath(item.key, h);
-    const bool right = GetBit(item.key, h) != 0;
-    std::array<const MergeValue*, N> item_side, sibling_side;
-    for (size_t i = 0; i < N; ++i) {
-      item_side[i] = &item.v[i];
-      sibling_side[i] = &sibling;
-    }
-    item.v = right ? MergeLanes(hasher, h, parent, sibling_side, item_side)
-                   : MergeLanes(hasher, h, parent, item_side, sibling_side);
+    item.v = GetBit(item.key, h) != 0 ? Merge(hasher, h, parent, sibling, item.v) : Merge(hasher, h, parent, item.v, sibling);
     item.key = parent;
     item.height = h + 1;
     return absl::OkStatus();
@@ -298,10 +149,8 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
     previous_op = op;
     switch (op) {
       case kOpLeaf: {
-        if (leaf_index >= keys.size()) return Malformed(at, "more leaf pushes than leaves");
-        Item<N> item{0, keys[leaf_index], {}};
-        for (size_t i = 0; i < N; ++i) item.v[i] = MergeValue::FromValue(values[leaf_index][i]);
-        stack.push_back(item);
+        if (leaf_index >= leaves.size()) return Malformed(at, "more leaf pushes than leaves");
+        stack.push_back(Item{0, leaves[leaf_index].key, MergeValue::FromValue(leaves[leaf_index].value)});
         ++leaf_index;
         break;
       }
@@ -326,9 +175,9 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
       }
       case kOpMergeTop: {
         if (stack.size() < 2) return Malformed(at, "merge with fewer than two items");
-        Item<N> right = std::move(stack.back());
+        Item right = std::move(stack.back());
         stack.pop_back();
-        Item<N>& left = stack.back();
+        Item& left = stack.back();
         if (left.height != right.height) return Malformed(at, "merge of items at different heights");
         if (left.height > 255) return Malformed(at, "merge above height 255");
         const int h = left.height;
@@ -337,12 +186,7 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
         if (GetBit(left.key, h) != 0 || GetBit(right.key, h) != 1) {
           return Malformed(at, "merge of items out of order");
         }
-        std::array<const MergeValue*, N> left_side, right_side;
-        for (size_t i = 0; i < N; ++i) {
-          left_side[i] = &left.v[i];
-          right_side[i] = &right.v[i];
-        }
-        left.v = MergeLanes(hasher, h, parent, left_side, right_side);
+        left.v = Merge(hasher, h, parent, left.v, right.v);
         left.key = parent;
         left.height = h + 1;
         break;
@@ -352,9 +196,9 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
         if (pc >= proof.size()) return Malformed(at, "truncated zero count");
         const int count = proof[pc] == 0 ? 256 : proof[pc];
         ++pc;
-        Item<N>& item = stack.back();
+        Item& item = stack.back();
         if (item.height + count > 256) return Malformed(at, "zeros past height 256");
-        item.v = LiftLanes(hasher, item.v, item.height, item.key, item.height + count);
+        item.v = Lift(hasher, item.v, item.height, item.key, item.height + count);
         item.height += count;
         item.key = ClearBitsBelow(item.key, item.height);
         break;
@@ -365,8 +209,8 @@ absl::StatusOr<std::array<Bytes32, N>> RunProgram(Hasher& hasher, std::span<cons
   }
   if (stack.size() != 1) return Malformed(pc, "program does not end with exactly one item");
   if (stack[0].height != 256) return Malformed(pc, "program does not end at height 256");
-  if (leaf_index != keys.size()) return Malformed(pc, "not every leaf was used");
-  return HashLanes(hasher, stack[0].v);
+  if (leaf_index != leaves.size()) return Malformed(pc, "not every leaf was used");
+  return HashOf(hasher, stack[0].v);
 }
 
 }  // namespace multiproof_internal
@@ -377,18 +221,7 @@ absl::StatusOr<Bytes32> ComputeMultiproofRoot(Hasher& hasher, std::span<const ui
                                               std::vector<ProofSibling>* siblings) {
   absl::Status sorted = SortLeavesForProof(leaves);
   if (!sorted.ok()) return sorted;
-  std::vector<Bytes32> keys;
-  std::vector<std::array<Bytes32, 1>> values;
-  keys.reserve(leaves.size());
-  values.reserve(leaves.size());
-  for (const SmtLeaf& l : leaves) {
-    keys.push_back(l.key);
-    values.push_back({l.value});
-  }
-  absl::StatusOr<std::array<Bytes32, 1>> root =
-      multiproof_internal::RunProgram<Hasher, 1>(hasher, proof, keys, values, siblings);
-  if (!root.ok()) return root.status();
-  return (*root)[0];
+  return multiproof_internal::RunProgram(hasher, proof, leaves, siblings);
 }
 
 template <typename Hasher>
