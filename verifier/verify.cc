@@ -1,8 +1,9 @@
 #include "verifier/verify.h"
 
-#include <map>
+#include <algorithm>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "common/hash.h"
 #include "common/rules/recording_state.h"
@@ -214,12 +215,19 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked, const absl
   if ((*roots)->new_root != p.new_root) return Reject(RejectReason::kWrongNewRoot, ToHex(p.new_root));
 
   // 8. Conservation: the account leaves change by exactly what enters or leaves custody.
-  std::map<uint32_t, std::pair<u128, u128>> sums;  // currency -> (old total, new total)
+  struct Totals {
+    uint32_t currency;
+    u128 old_total = 0, new_total = 0;
+  };
+  absl::InlinedVector<Totals, 4> sums;  // an event touches a few currencies; checked in currency order
   for (const TouchedLeaf& l : p.leaves) {
     if (l.key.kind() != LeafKind::kAccount) continue;
     const uint32_t currency = GetU32Le(l.key.bytes.data() + 33);
     const Balance before = BalanceFromValue(l.old_value), after = BalanceFromValue(l.new_value);
-    auto& [old_total, new_total] = sums[currency];
+    auto it = std::find_if(sums.begin(), sums.end(), [&](const Totals& t) { return t.currency == currency; });
+    if (it == sums.end()) it = sums.insert(sums.end(), Totals{currency});
+    u128& old_total = it->old_total;
+    u128& new_total = it->new_total;
     std::optional<u128> o = CheckedAdd(old_total, before.available.raw());
     o = o ? CheckedAdd(*o, before.frozen.raw()) : std::nullopt;
     std::optional<u128> n = CheckedAdd(new_total, after.available.raw());
@@ -228,13 +236,15 @@ Verdict Verifier::Verify(const EventProof& p, bool signature_checked, const absl
     old_total = *o;
     new_total = *n;
   }
-  for (const auto& [currency, totals] : sums) {
+  std::sort(sums.begin(), sums.end(), [](const Totals& a, const Totals& b) { return a.currency < b.currency; });
+  for (const Totals& totals : sums) {
+    const uint32_t currency = totals.currency;
     u128 entering = 0, leaving = 0;
     if (outcome->reject == RejectCode::kNone) {
       if (const auto* d = std::get_if<Deposit>(&p.command.body); d && d->currency.id == currency) entering = d->amount.raw();
       if (const auto* w = std::get_if<Withdraw>(&p.command.body); w && w->currency.id == currency) leaving = w->amount.raw();
     }
-    const std::optional<u128> lhs = CheckedAdd(totals.second, leaving), rhs = CheckedAdd(totals.first, entering);
+    const std::optional<u128> lhs = CheckedAdd(totals.new_total, leaving), rhs = CheckedAdd(totals.old_total, entering);
     if (!lhs || !rhs || *lhs != *rhs) return Reject(RejectReason::kConservation, absl::StrCat("currency ", currency));
   }
 

@@ -120,7 +120,8 @@ class RootPairPlan {
   uint16_t waves_ = 0;
   Operand zero_ = kNone;  // the literal all-zero value
   std::vector<Item> stack_;                       // scratch for Add
-  std::vector<uint32_t> order_;                   // scratch for Evaluate
+  std::vector<uint32_t> order_;                   // scratch for Evaluate: jobs by wave
+  std::vector<uint32_t> wave_start_, wave_next_;
   struct alignas(64) Block {
     std::array<uint8_t, 128> bytes;
     uint8_t* data() { return bytes.data(); }
@@ -135,14 +136,13 @@ template <typename Hasher>
 void RootPairPlan::Evaluate(Hasher& hasher) {
   outputs_.resize(jobs_.size());
   // Jobs by wave (a counting sort), then one batch per wave.
-  std::vector<uint32_t> start(static_cast<size_t>(waves_) + 2, 0);
+  std::vector<uint32_t>& start = wave_start_;
+  start.assign(static_cast<size_t>(waves_) + 2, 0);
   for (const Job& j : jobs_) ++start[j.wave + 1];
   for (size_t w = 1; w < start.size(); ++w) start[w] += start[w - 1];
   order_.resize(jobs_.size());
-  {
-    std::vector<uint32_t> next(start.begin(), start.end() - 1);
-    for (uint32_t i = 0; i < jobs_.size(); ++i) order_[next[jobs_[i].wave]++] = i;
-  }
+  wave_next_.assign(start.begin(), start.end() - 1);
+  for (uint32_t i = 0; i < jobs_.size(); ++i) order_[wave_next_[jobs_[i].wave]++] = i;
   // Every tree message is two blocks long: a hasher that takes messages padded in place gets
   // them written straight into their blocks.
   constexpr bool kPadded = requires(Hasher& h, std::span<const uint8_t* const> b, std::span<Bytes32* const> o) {
