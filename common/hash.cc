@@ -38,16 +38,6 @@ Bytes32 Sha256Hasher::Digest(std::span<const uint8_t> data) {
   return Finish();
 }
 
-void Sha256Hasher::DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a,
-                              Bytes32* out_b) {
-  if (a.size() <= crypto_internal::kShortMax && b.size() <= crypto_internal::kShortMax) {
-    crypto_internal::Sha256ShortPair(a.data(), a.size(), out_a->data(), b.data(), b.size(), out_b->data());
-    return;
-  }
-  *out_a = Digest(a);
-  *out_b = Digest(b);
-}
-
 void Sha256Hasher::DigestMany(std::span<const HashJob> jobs) {
   constexpr size_t kChunk = 16;
   crypto_internal::ShortMessage batch[kChunk];

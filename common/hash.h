@@ -5,9 +5,9 @@
 //    OpenSSL 3 but still shipped; ~20 ns less per call than EVP, bench/README.md).
 //  - Blake2b256Hasher: unkeyed BLAKE2b with a 32-byte digest through libsodium (reproduces
 //    Fusotao's trees byte for byte).
-// Both offer a one-shot Digest(), DigestPair() for two independent messages, DigestMany() for a
-// batch of independent messages (the verifier's root pairs hash their tree messages in batches),
-// and an incremental Begin/Update/Finish.
+// Both offer a one-shot Digest(), DigestMany() for a batch of independent messages (the
+// verifier's root pairs hash their tree messages in batches), and an incremental
+// Begin/Update/Finish.
 // Thread-safety: a hasher instance is not thread-safe (it owns a context); use one per thread.
 #pragma once
 
@@ -41,8 +41,6 @@ class Sha256Hasher {
   Sha256Hasher& operator=(Sha256Hasher&&) noexcept = default;
 
   Bytes32 Digest(std::span<const uint8_t> data);
-  // *out_a = Digest(a), *out_b = Digest(b).
-  void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b);
   // Every job's digest; short messages are compressed up to four at a time.
   void DigestMany(std::span<const HashJob> jobs);
   // For callers that write many messages of 56..119 bytes (all two blocks) themselves: each is
@@ -66,10 +64,6 @@ class Blake2b256Hasher {
   Blake2b256Hasher();
 
   Bytes32 Digest(std::span<const uint8_t> data);
-  void DigestPair(std::span<const uint8_t> a, std::span<const uint8_t> b, Bytes32* out_a, Bytes32* out_b) {
-    *out_a = Digest(a);
-    *out_b = Digest(b);
-  }
   void DigestMany(std::span<const HashJob> jobs) {
     for (const HashJob& job : jobs) *job.out = Digest(job.message);
   }

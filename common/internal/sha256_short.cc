@@ -21,31 +21,19 @@ namespace {
 
 // Pads `data` into `blocks` (FIPS 180-4 §5.1.1) and returns the block count, 1 or 2.
 // REQUIRES: len <= kShortMax (the callers check).
-template <size_t kLen>
-__attribute__((always_inline)) inline size_t PadFixed(const uint8_t* data, uint8_t blocks[128]) {
-  constexpr size_t kCount = kLen <= 55 ? 1 : 2;
-  std::memcpy(blocks, data, kLen);
-  std::memset(blocks + kLen, 0, kCount * 64 - 8 - kLen);
-  blocks[kLen] = 0x80;
-  const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(kLen) * 8);
-  std::memcpy(blocks + kCount * 64 - 8, &bits, 8);
-  return kCount;
-}
 __attribute__((always_inline)) inline size_t Pad(const uint8_t* data, size_t len, uint8_t blocks[128]) {
-  // The tree's three message sizes (65, 66 and 98 bytes) with constant-size copies.
-  switch (len) {
-    case 65: return PadFixed<65>(data, blocks);
-    case 66: return PadFixed<66>(data, blocks);
-    case 98: return PadFixed<98>(data, blocks);
-    default: break;
+  auto pad = [data, blocks](size_t n) {  // n is a constant in the tree's cases: constant copies
+    const size_t count = n <= 55 ? 1 : 2;
+    if (n != 0) std::memcpy(blocks, data, n);
+    PadTail(blocks, n, count);
+    return count;
+  };
+  switch (len) {  // the tree's three message sizes
+    case 65: return pad(65);
+    case 66: return pad(66);
+    case 98: return pad(98);
+    default: return pad(len);
   }
-  const size_t count = len <= 55 ? 1 : 2;
-  if (len != 0) std::memcpy(blocks, data, len);
-  std::memset(blocks + len, 0, count * 64 - 8 - len);
-  blocks[len] = 0x80;
-  const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(len) * 8);
-  std::memcpy(blocks + count * 64 - 8, &bits, 8);
-  return count;
 }
 
 #define POM_SHA_TARGET __attribute__((target("sha,ssse3,sse4.1")))
@@ -129,46 +117,6 @@ POM_SHA_TARGET inline void Store(const Lane& lane, uint8_t out[32]) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), _mm_shuffle_epi8(efgh, swap));
 }
 
-POM_SHA_TARGET void ShortWithExtensions(const uint8_t* data, size_t len, uint8_t out[32]) {
-  alignas(16) uint8_t blocks[128];
-  const size_t count = Pad(data, len, blocks);
-  Lane lanes[1] = {InitialLane()};
-  for (size_t b = 0; b < count; ++b) {
-    const uint8_t* const block[1] = {blocks + 64 * b};
-    Compress<1>(lanes, block);
-  }
-  Store(lanes[0], out);
-}
-
-POM_SHA_TARGET void PairWithExtensions(const uint8_t* a, size_t len_a, uint8_t out_a[32], const uint8_t* b,
-                                       size_t len_b, uint8_t out_b[32]) {
-  alignas(16) uint8_t blocks_a[128];
-  alignas(16) uint8_t blocks_b[128];
-  const size_t count_a = Pad(a, len_a, blocks_a);
-  const size_t count_b = Pad(b, len_b, blocks_b);
-  Lane lanes[2] = {InitialLane(), InitialLane()};
-  const size_t common = count_a < count_b ? count_a : count_b;
-  for (size_t i = 0; i < common; ++i) {
-    const uint8_t* const block[2] = {blocks_a + 64 * i, blocks_b + 64 * i};
-    Compress<2>(lanes, block);
-  }
-  // Messages of different block counts finish their last block alone.
-  for (size_t i = common; i < count_a; ++i) {
-    Lane one[1] = {lanes[0]};
-    const uint8_t* const block[1] = {blocks_a + 64 * i};
-    Compress<1>(one, block);
-    lanes[0] = one[0];
-  }
-  for (size_t i = common; i < count_b; ++i) {
-    Lane one[1] = {lanes[1]};
-    const uint8_t* const block[1] = {blocks_b + 64 * i};
-    Compress<1>(one, block);
-    lanes[1] = one[0];
-  }
-  Store(lanes[0], out_a);
-  Store(lanes[1], out_b);
-}
-
 // k messages of `blocks` blocks each (1 or 2), interleaved.
 template <int k>
 POM_SHA_TARGET void SameLengthWithExtensions(const ShortMessage* const (&m)[k], size_t blocks) {
@@ -184,6 +132,12 @@ POM_SHA_TARGET void SameLengthWithExtensions(const ShortMessage* const (&m)[k], 
     Compress<k>(lanes, reinterpret_cast<const uint8_t* const(&)[k]>(block));
   }
   for (int l = 0; l < k; ++l) Store(lanes[l], m[l]->out);
+}
+
+POM_SHA_TARGET void ShortWithExtensions(const uint8_t* data, size_t len, uint8_t out[32]) {
+  const ShortMessage m{data, len, out};
+  const ShortMessage* const one[1] = {&m};
+  SameLengthWithExtensions<1>(one, len <= 55 ? 1 : 2);
 }
 
 POM_SHA_TARGET void ManyWithExtensions(const ShortMessage* messages, size_t count) {
@@ -264,16 +218,6 @@ void Sha256Short(const uint8_t* data, size_t len, uint8_t out[32]) {
   if (ShaExtensionsAvailable()) return ShortWithExtensions(data, len, out);
 #endif
   Sha256ShortPortable(data, len, out);
-}
-
-void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const uint8_t* b, size_t len_b,
-                     uint8_t out_b[32]) {
-  POM_CHECK(len_a <= kShortMax && len_b <= kShortMax);
-#if POM_SHA_X86
-  if (ShaExtensionsAvailable()) return PairWithExtensions(a, len_a, out_a, b, len_b, out_b);
-#endif
-  Sha256ShortPortable(a, len_a, out_a);
-  Sha256ShortPortable(b, len_b, out_b);
 }
 
 void Sha256PaddedTwoBlocks(const uint8_t* const* blocks, uint8_t* const* outs, size_t count) {

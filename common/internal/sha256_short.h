@@ -27,10 +27,6 @@ bool ShaExtensionsAvailable();
 // out = SHA-256(data[0..len)). REQUIRES: len <= kShortMax.
 void Sha256Short(const uint8_t* data, size_t len, uint8_t out[32]);
 
-// The same for two messages at once. REQUIRES: len_a, len_b <= kShortMax.
-void Sha256ShortPair(const uint8_t* a, size_t len_a, uint8_t out_a[32], const uint8_t* b, size_t len_b,
-                     uint8_t out_b[32]);
-
 // One message of a batch: out = SHA-256(data[0..len)).
 struct ShortMessage {
   const uint8_t* data;
@@ -46,21 +42,27 @@ void Sha256ShortMany(const ShortMessage* messages, size_t count);
 // For callers that write many two-block messages themselves (the tree's 65-, 66- and 98-byte
 // messages): a message of 56..119 bytes is written at the start of a 128-byte buffer, PadTwoBlocks
 // completes its padding in place (FIPS 180-4 §5.1.1), and Sha256PaddedTwoBlocks hashes such
-// buffers four at a time with no further copy. REQUIRES: 56 <= len <= kShortMax.
+// buffers four at a time with no further copy (below). REQUIRES: 56 <= len <= kShortMax.
+inline void PadTwoBlocks(uint8_t block[128], size_t len);
+
+// Writes the padding of a `len`-byte message at `blocks` that fills `count` blocks: 0x80, zeros,
+// the bit length (FIPS 180-4 §5.1.1). Inlined, so that a constant `len` gives constant writes.
+__attribute__((always_inline)) inline void PadTail(uint8_t* blocks, size_t len, size_t count) {
+  std::memset(blocks + len, 0, count * 64 - 8 - len);
+  blocks[len] = 0x80;
+  const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(len) * 8);
+  std::memcpy(blocks + count * 64 - 8, &bits, 8);
+}
+
 inline void PadTwoBlocks(uint8_t block[128], size_t len) {
-  auto pad = [block](size_t n) {  // n is a constant in the cases below: constant-size writes
-    std::memset(block + n, 0, 120 - n);
-    block[n] = 0x80;
-    const uint64_t bits = __builtin_bswap64(static_cast<uint64_t>(n) * 8);
-    std::memcpy(block + 120, &bits, 8);
-  };
-  switch (len) {  // the tree's message sizes
-    case 65: return pad(65);
-    case 66: return pad(66);
-    case 98: return pad(98);
-    default: return pad(len);
+  switch (len) {  // the tree's message sizes, as constants
+    case 65: return PadTail(block, 65, 2);
+    case 66: return PadTail(block, 66, 2);
+    case 98: return PadTail(block, 98, 2);
+    default: return PadTail(block, len, 2);
   }
 }
+
 // outs[i] = SHA-256 of the message padded in blocks[i].
 void Sha256PaddedTwoBlocks(const uint8_t* const* blocks, uint8_t* const* outs, size_t count);
 

@@ -31,10 +31,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "bench/workload.h"
-#include "matcher/engine.h"
 #include "proto/codec.h"
 #include "proto/stream.h"
 #include "tests/testing/power_loss_fs.h"
+#include "tests/testing/proved_run.h"
 #include "verifier/check.h"
 #include "verifier/store.h"
 
@@ -329,25 +329,10 @@ void WriteProofs(const std::string& path, const std::vector<rules::EventProof>& 
 ProofFiles* MakeProofFiles(uint64_t seed, uint64_t events) {
   auto* f = new ProofFiles;
   f->dir = std::make_unique<TempDir>();
-  workload::Options o;
-  o.seed = seed;
-  o.events = events;
-  o.users = 12;
-  o.markets = 2;
-  o.sign = true;
-  const workload::Workload w = workload::Generate(o);
-  matcher::EngineOptions eo;
-  eo.prover_id = w.genesis.prover_id;
-  eo.operator_account = w.genesis.operator_key;
-  matcher::Engine engine(eo);
-  for (const auto& b : w.genesis.chain_balances) EXPECT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
-  for (const rules::Command& c : w.commands) {
-    absl::StatusOr<rules::EventProof> p = engine.Submit(c);
-    EXPECT_TRUE(p.ok()) << p.status();
-    if (p.ok()) f->proofs.push_back(std::move(*p));
-  }
+  pom::testing::ProvedRun run = pom::testing::Prove(seed, events, /*sign=*/true);
+  f->proofs = std::move(run.proofs);
   f->genesis = *f->dir / "genesis.json";
-  std::ofstream(f->genesis) << codec::GenesisToJson(w.genesis);
+  std::ofstream(f->genesis) << codec::GenesisToJson(run.w.genesis);
   f->all = *f->dir / "all.proofs";
   WriteProofs(f->all, f->proofs);
   f->half = f->proofs.size() / 2;
