@@ -290,14 +290,22 @@ Bytes32 RecordHash(const OrderRecord& r) { return TaggedHash(kOrderTag, Encode(r
 Bytes32 RecordHash(const PageRecord& r) { return TaggedHash(kPageTag, Encode(r)); }
 Bytes32 RecordHash(const MarketRecord& r) { return TaggedHash(kMarketTag, Encode(r)); }
 
-Bytes32 RecordHashOfEncoding(LeafKind kind, std::span<const uint8_t> encoding) {
-  if (encoding.empty()) return Bytes32();
+namespace {
+// The domain tag of a record kind's hash; empty for plain leaves.
+std::string_view RecordTag(LeafKind kind) {
   switch (kind) {
-    case LeafKind::kOrder: return TaggedHash(kOrderTag, encoding);
-    case LeafKind::kPageLink: return TaggedHash(kPageTag, encoding);
-    case LeafKind::kMarket: return TaggedHash(kMarketTag, encoding);
-    default: return Bytes32();
+    case LeafKind::kOrder: return kOrderTag;
+    case LeafKind::kPageLink: return kPageTag;
+    case LeafKind::kMarket: return kMarketTag;
+    default: return {};
   }
+}
+}  // namespace
+
+Bytes32 RecordHashOfEncoding(LeafKind kind, std::span<const uint8_t> encoding) {
+  const std::string_view tag = RecordTag(kind);
+  if (encoding.empty() || tag.empty()) return Bytes32();
+  return TaggedHash(tag, encoding);
 }
 
 void RecordHashesOfEncodings(std::span<const RecordEncoding> records, std::span<Bytes32> out) {
@@ -308,13 +316,7 @@ void RecordHashesOfEncodings(std::span<const RecordEncoding> records, std::span<
   messages.resize(std::max(messages.size(), records.size()));
   jobs.clear();
   for (size_t i = 0; i < records.size(); ++i) {
-    std::string_view tag;
-    switch (records[i].kind) {
-      case LeafKind::kOrder: tag = kOrderTag; break;
-      case LeafKind::kPageLink: tag = kPageTag; break;
-      case LeafKind::kMarket: tag = kMarketTag; break;
-      default: break;
-    }
+    const std::string_view tag = RecordTag(records[i].kind);
     const std::span<const uint8_t> body = records[i].encoding;
     if (tag.empty() || body.empty()) {
       out[i] = Bytes32();
