@@ -1,6 +1,7 @@
 #include "common/smt/memory_node_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/check.h"
 
 namespace pom::smt {
 namespace {
@@ -10,43 +11,119 @@ absl::Status Missing(const NodeRef& ref) {
       absl::StrCat("tree node at level ", ref.level, " path ", ToHex(ref.path), " not found"));
 }
 
+// Kept in the leaf arena. A zero value marks a free leaf slot, so a zero-valued leaf (which
+// the tree never stores, but a store must keep what it is given) goes to the inner arena.
 bool IsPlainLeaf(const NodeRef& ref, const Node& node) {
   return ref.level == 0 && node.kind == Node::Kind::kLeaf &&
-         node.value.kind == MergeValue::Kind::kValue;
+         node.value.kind == MergeValue::Kind::kValue && !node.value.value.IsZero();
+}
+
+Node LeafNode(const Bytes32& value) {
+  Node node;
+  node.value = MergeValue::FromValue(value);
+  return node;
 }
 
 }  // namespace
 
-absl::StatusOr<Node> MemoryNodeStore::Get(const NodeRef& ref) const {
-  if (ref.level == 0) {
-    auto it = leaves_.find(ref.path);
-    if (it != leaves_.end()) {
-      Node node;
-      node.value = MergeValue::FromValue(it->second);
-      return node;
+template <typename Slot>
+uint32_t MemoryNodeStore::Arena<Slot>::Allocate() {
+  if (!free_.empty()) {
+    const uint32_t i = free_.back();
+    free_.pop_back();
+    return i;
+  }
+  // Slot numbers stay below kInnerBit.
+  POM_CHECK(size_ < kInnerBit);
+  if ((size_ & (kChunkSize - 1)) == 0) chunks_.push_back(std::make_unique<Slot[]>(kChunkSize));
+  return size_++;
+}
+
+NodeHint MemoryNodeStore::Locate(const NodeRef& ref, NodeHint hint) const {
+  if (hint != kNoHint) {
+    if ((hint & kInnerBit) != 0) {
+      const InnerSlot* s = inner_.Find(hint & ~kInnerBit);
+      if (s != nullptr && s->ref == ref) return hint;
+    } else if (ref.level == 0) {
+      const LeafSlot* s = leaves_.Find(hint);
+      if (s != nullptr && s->key == ref.path && !s->value.IsZero()) return hint;
     }
   }
-  auto it = inner_.find(ref);
-  if (it == inner_.end()) return Missing(ref);
-  return it->second;
+  if (ref.level == 0) {
+    auto it = leaf_index_.find(ref.path);
+    if (it != leaf_index_.end()) return it->second;
+  }
+  auto it = inner_index_.find(ref);
+  return it == inner_index_.end() ? kNoHint : (it->second | kInnerBit);
+}
+
+void MemoryNodeStore::Release(const NodeRef& ref, NodeHint at) {
+  if ((at & kInnerBit) != 0) {
+    const uint32_t i = at & ~kInnerBit;
+    inner_.Find(i)->ref.level = kFreeLevel;
+    inner_.Free(i);
+    inner_index_.erase(ref);
+  } else {
+    leaves_.Find(at)->value = Bytes32();
+    leaves_.Free(at);
+    leaf_index_.erase(ref.path);
+  }
+}
+
+absl::StatusOr<Node> MemoryNodeStore::GetHinted(const NodeRef& ref, NodeHint* hint) const {
+  const NodeHint at = Locate(ref, *hint);
+  *hint = at;
+  if (at == kNoHint) return Missing(ref);
+  if ((at & kInnerBit) != 0) return inner_.Find(at & ~kInnerBit)->node;
+  return LeafNode(leaves_.Find(at)->value);
+}
+
+absl::Status MemoryNodeStore::PutHinted(const NodeRef& ref, const Node& node, NodeHint* hint) {
+  NodeHint at = Locate(ref, *hint);
+  const bool plain_leaf = IsPlainLeaf(ref, node);
+  if (at != kNoHint && ((at & kInnerBit) != 0) == plain_leaf) {
+    // Kept in the other arena: move it.
+    Release(ref, at);
+    at = kNoHint;
+  }
+  if (plain_leaf) {
+    if (at == kNoHint) {
+      at = leaves_.Allocate();
+      leaves_.Find(at)->key = ref.path;
+      leaf_index_[ref.path] = at;
+    }
+    leaves_.Find(at)->value = node.value.value;
+  } else {
+    if (at == kNoHint) {
+      const uint32_t i = inner_.Allocate();
+      inner_.Find(i)->ref = ref;
+      inner_index_[ref] = i;
+      at = i | kInnerBit;
+    }
+    Node& kept = inner_.Find(at & ~kInnerBit)->node;
+    kept = node;
+  }
+  *hint = at;
+  return absl::OkStatus();
+}
+
+absl::Status MemoryNodeStore::DeleteHinted(const NodeRef& ref, NodeHint hint) {
+  const NodeHint at = Locate(ref, hint);
+  if (at != kNoHint) Release(ref, at);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Node> MemoryNodeStore::Get(const NodeRef& ref) const {
+  NodeHint hint = kNoHint;
+  return GetHinted(ref, &hint);
 }
 
 absl::Status MemoryNodeStore::Put(const NodeRef& ref, const Node& node) {
-  if (IsPlainLeaf(ref, node)) {
-    leaves_.insert_or_assign(ref.path, node.value.value);
-    inner_.erase(ref);
-  } else {
-    if (ref.level == 0) leaves_.erase(ref.path);
-    inner_.insert_or_assign(ref, node);
-  }
-  return absl::OkStatus();
+  NodeHint hint = kNoHint;
+  return PutHinted(ref, node, &hint);
 }
 
-absl::Status MemoryNodeStore::Delete(const NodeRef& ref) {
-  if (ref.level == 0) leaves_.erase(ref.path);
-  inner_.erase(ref);
-  return absl::OkStatus();
-}
+absl::Status MemoryNodeStore::Delete(const NodeRef& ref) { return DeleteHinted(ref, kNoHint); }
 
 absl::StatusOr<std::optional<NodeRef>> MemoryNodeStore::GetTop() const { return top_; }
 

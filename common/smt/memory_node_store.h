@@ -1,10 +1,17 @@
-// NodeStore in memory. Leaves are kept apart from inner nodes as bare 32-byte values, since
-// they are half the nodes and need nothing else.
+// NodeStore in memory. Nodes live in slots of two arenas: plain leaves as bare key and value
+// (64 bytes, one cache line; half the nodes need nothing else), every other node whole. A hint
+// is a slot number, so the tree reaches a child it has seen in one memory access; the hash
+// indexes (key or ref to slot) are only used without a valid hint and change only when a node
+// is created or deleted, not when one is rewritten. Freed slots are reused; a stale hint then
+// fails its check (the slot's key or ref differs) and the lookup goes through the index.
 // Thread-safety: not thread-safe; one owner.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "common/smt/node_store.h"
@@ -16,15 +23,61 @@ class MemoryNodeStore final : public NodeStore {
   absl::StatusOr<Node> Get(const NodeRef& ref) const override;
   absl::Status Put(const NodeRef& ref, const Node& node) override;
   absl::Status Delete(const NodeRef& ref) override;
+  absl::StatusOr<Node> GetHinted(const NodeRef& ref, NodeHint* hint) const override;
+  absl::Status PutHinted(const NodeRef& ref, const Node& node, NodeHint* hint) override;
+  absl::Status DeleteHinted(const NodeRef& ref, NodeHint hint) override;
   absl::StatusOr<std::optional<NodeRef>> GetTop() const override;
   absl::Status SetTop(const std::optional<NodeRef>& top) override;
 
-  size_t leaf_count() const { return leaves_.size(); }
-  size_t inner_count() const { return inner_.size(); }
+  size_t leaf_count() const { return leaf_index_.size(); }
+  size_t inner_count() const { return inner_index_.size(); }
 
  private:
-  absl::flat_hash_map<Bytes32, Bytes32> leaves_;
-  absl::flat_hash_map<NodeRef, Node> inner_;
+  // A slot number with this bit set is in the inner arena, else in the leaf arena.
+  static constexpr NodeHint kInnerBit = 0x80000000u;
+
+  // A plain leaf: a leaf node at level 0 whose value is a non-zero Value. A free slot has a
+  // zero value.
+  struct LeafSlot {
+    Bytes32 key;
+    Bytes32 value;
+  };
+  // Any other node. A free slot has level kFreeLevel (real levels are 0..256).
+  static constexpr uint16_t kFreeLevel = 0xffff;
+  struct InnerSlot {
+    NodeRef ref;
+    Node node;
+  };
+
+  // Slots in fixed-size chunks, so none ever moves; freed numbers are reused first.
+  template <typename Slot>
+  class Arena {
+   public:
+    Slot* Find(uint32_t i) {
+      return i < size_ ? &chunks_[i >> kChunkBits][i & (kChunkSize - 1)] : nullptr;
+    }
+    const Slot* Find(uint32_t i) const {
+      return i < size_ ? &chunks_[i >> kChunkBits][i & (kChunkSize - 1)] : nullptr;
+    }
+    uint32_t Allocate();
+    void Free(uint32_t i) { free_.push_back(i); }
+
+   private:
+    static constexpr int kChunkBits = 14;
+    static constexpr uint32_t kChunkSize = uint32_t{1} << kChunkBits;
+    std::vector<std::unique_ptr<Slot[]>> chunks_;
+    std::vector<uint32_t> free_;
+    uint32_t size_ = 0;
+  };
+
+  // Where `ref` is kept: `hint` if it checks out, else the index's answer; kNoHint if absent.
+  NodeHint Locate(const NodeRef& ref, NodeHint hint) const;
+  void Release(const NodeRef& ref, NodeHint at);
+
+  Arena<LeafSlot> leaves_;
+  Arena<InnerSlot> inner_;
+  absl::flat_hash_map<Bytes32, uint32_t> leaf_index_;
+  absl::flat_hash_map<NodeRef, uint32_t> inner_index_;
   std::optional<NodeRef> top_;
 };
 

@@ -6,6 +6,10 @@
 //     with bits 0..h clear;
 //   - an opaque node (a pruned subtree known only by its value, imported from a multiproof)
 //     sits at the height at which the proof gave it, bits below that level clear.
+// Hints: a store may say where it keeps a node (an opaque slot number, NodeHint). The tree keeps
+// the hint of each branch's children in the branch and passes it back when it reads, rewrites
+// or deletes that child, so a store that keeps nodes in slots can skip its index lookup. A hint
+// never changes a result: a stale or wrong one costs only the lookup it would have saved.
 // Thread-safety: implementations say their own; the tree calls a store from one thread.
 #pragma once
 
@@ -31,6 +35,9 @@ struct NodeRef {
   }
 };
 
+using NodeHint = uint32_t;
+inline constexpr NodeHint kNoHint = 0xffffffffu;
+
 struct Node {
   enum class Kind : uint8_t { kLeaf = 0, kBranch = 1, kOpaque = 2 };
 
@@ -43,6 +50,9 @@ struct Node {
   std::array<NodeRef, 2> child{};
   std::array<MergeValue, 2> child_lifted{};
   std::array<Bytes32, 2> child_hash{};
+  // Where the store said it keeps each child (not part of the node's content: stores that do
+  // not use hints neither keep nor compare them).
+  std::array<NodeHint, 2> child_hint{kNoHint, kNoHint};
 };
 
 class NodeStore {
@@ -54,6 +64,18 @@ class NodeStore {
   virtual absl::Status Put(const NodeRef& ref, const Node& node) = 0;
   // Deleting an absent node is not an error.
   virtual absl::Status Delete(const NodeRef& ref) = 0;
+
+  // The same with a hint: `*hint` in is where the node may be (kNoHint: unknown); out, where
+  // the store keeps it now (kNoHint: the store does not say). The defaults ignore hints.
+  virtual absl::StatusOr<Node> GetHinted(const NodeRef& ref, NodeHint* hint) const {
+    *hint = kNoHint;
+    return Get(ref);
+  }
+  virtual absl::Status PutHinted(const NodeRef& ref, const Node& node, NodeHint* hint) {
+    *hint = kNoHint;
+    return Put(ref, node);
+  }
+  virtual absl::Status DeleteHinted(const NodeRef& ref, NodeHint /*hint*/) { return Delete(ref); }
   // The topmost node (nullopt: the tree is empty).
   virtual absl::StatusOr<std::optional<NodeRef>> GetTop() const = 0;
   virtual absl::Status SetTop(const std::optional<NodeRef>& top) = 0;

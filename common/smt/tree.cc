@@ -20,8 +20,9 @@ absl::StatusOr<SparseMerkleTree<Hasher>> SparseMerkleTree<Hasher>::Open(NodeStor
   SparseMerkleTree tree(store);
   POM_ASSIGN_OR_RETURN(std::optional<NodeRef> top, store->GetTop());
   if (top) {
-    POM_ASSIGN_OR_RETURN(Node node, tree.Load(*top));
-    tree.top_ = Entry{*top, node.value};
+    NodeHint hint = kNoHint;
+    POM_ASSIGN_OR_RETURN(Node node, tree.Load(*top, &hint));
+    tree.top_ = Entry{*top, node.value, hint};
   }
   const std::optional<Entry> entry = tree.top_;
   POM_RETURN_IF_ERROR(tree.SetTop(entry));
@@ -29,8 +30,8 @@ absl::StatusOr<SparseMerkleTree<Hasher>> SparseMerkleTree<Hasher>::Open(NodeStor
 }
 
 template <typename Hasher>
-absl::StatusOr<Node> SparseMerkleTree<Hasher>::Load(const NodeRef& ref) const {
-  absl::StatusOr<Node> node = store_->Get(ref);
+absl::StatusOr<Node> SparseMerkleTree<Hasher>::Load(const NodeRef& ref, NodeHint* hint) const {
+  absl::StatusOr<Node> node = store_->GetHinted(ref, hint);
   if (absl::IsNotFound(node.status())) {
     return absl::DataLossError(absl::StrCat("tree: node at level ", ref.level, " path ",
                                             ToHex(ref.path), " is referenced but missing"));
@@ -39,11 +40,11 @@ absl::StatusOr<Node> SparseMerkleTree<Hasher>::Load(const NodeRef& ref) const {
 }
 
 template <typename Hasher>
-absl::Status SparseMerkleTree<Hasher>::PutSimple(const Entry& e, Node::Kind kind) {
+absl::Status SparseMerkleTree<Hasher>::PutSimple(Entry& e, Node::Kind kind) {
   Node node;
   node.kind = kind;
   node.value = e.value;
-  return store_->Put(e.ref, node);
+  return store_->PutHinted(e.ref, node, &e.hint);
 }
 
 template <typename Hasher>
@@ -62,6 +63,7 @@ absl::Status SparseMerkleTree<Hasher>::SetTop(const std::optional<Entry>& top) {
 template <typename Hasher>
 void SparseMerkleTree<Hasher>::SetChild(Node& branch, int fork, int side, const Entry& child) {
   branch.child[side] = child.ref;
+  branch.child_hint[side] = child.hint;
   branch.child_lifted[side] = Lift(hasher_, child.value, child.ref.level, child.ref.path, fork);
   branch.child_hash[side] = HashOf(hasher_, branch.child_lifted[side]);
 }
@@ -81,20 +83,23 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher
   SetChild(node, fork, GetBit(a.ref.path, fork), a);
   SetChild(node, fork, GetBit(b.ref.path, fork), b);
   RehashBranch(node, fork, ref.path);
-  POM_RETURN_IF_ERROR(store_->Put(ref, node));
-  return Entry{ref, node.value};
+  NodeHint hint = kNoHint;
+  POM_RETURN_IF_ERROR(store_->PutHinted(ref, node, &hint));
+  return Entry{ref, node.value, hint};
 }
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::Place(
-    const std::optional<NodeRef>& at, const Entry& m, Node::Kind kind) {
-  if (!at) {
+    const std::optional<Entry>& at_entry, Entry m, Node::Kind kind) {
+  if (!at_entry) {
     if (m.value.IsZero()) return PlaceResult{std::nullopt, false};
     POM_RETURN_IF_ERROR(PutSimple(m, kind));
     return PlaceResult{m, true};
   }
-  POM_ASSIGN_OR_RETURN(Node node, Load(*at));
-  const Entry self{*at, node.value};
+  const NodeRef* at = &at_entry->ref;
+  Entry self = *at_entry;
+  POM_ASSIGN_OR_RETURN(Node node, Load(*at, &self.hint));
+  self.value = node.value;
   const int shared_from = std::max(at->level, m.ref.level);
   const int fork = HighestDiffBit(at->path, m.ref.path, shared_from);
   if (fork >= 0) {
@@ -107,10 +112,11 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
   if (at->level == m.ref.level) {
     if (node.kind == Node::Kind::kLeaf && kind == Node::Kind::kLeaf) {
       if (m.value.IsZero()) {
-        POM_RETURN_IF_ERROR(store_->Delete(*at));
+        POM_RETURN_IF_ERROR(store_->DeleteHinted(*at, self.hint));
         return PlaceResult{std::nullopt, true};
       }
       if (node.value == m.value) return PlaceResult{self, false};
+      m.hint = self.hint;
       POM_RETURN_IF_ERROR(PutSimple(m, kind));
       return PlaceResult{m, true};
     }
@@ -123,30 +129,32 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
 
   const int h = at->level - 1;
   const int side = GetBit(m.ref.path, h);
-  POM_ASSIGN_OR_RETURN(PlaceResult child, Place(node.child[side], m, kind));
+  POM_ASSIGN_OR_RETURN(PlaceResult child, Place(ChildAt(node, side), m, kind));
   if (!child.changed) return PlaceResult{self, false};
   if (!child.top) {
     // One side emptied: the fork disappears and the other side takes its place.
-    POM_RETURN_IF_ERROR(store_->Delete(*at));
-    const NodeRef other = node.child[1 - side];
-    POM_ASSIGN_OR_RETURN(Node other_node, Load(other));
-    return PlaceResult{Entry{other, other_node.value}, true};
+    POM_RETURN_IF_ERROR(store_->DeleteHinted(*at, self.hint));
+    Entry other = ChildAt(node, 1 - side);
+    POM_ASSIGN_OR_RETURN(Node other_node, Load(other.ref, &other.hint));
+    other.value = other_node.value;
+    return PlaceResult{other, true};
   }
   SetChild(node, h, side, *child.top);
   RehashBranch(node, h, at->path);
-  POM_RETURN_IF_ERROR(store_->Put(*at, node));
-  return PlaceResult{Entry{*at, node.value}, true};
+  POM_RETURN_IF_ERROR(store_->PutHinted(*at, node, &self.hint));
+  self.value = node.value;
+  return PlaceResult{self, true};
 }
 
 template <typename Hasher>
 absl::StatusOr<Bytes32> SparseMerkleTree<Hasher>::Get(const Bytes32& key) const {
-  std::optional<NodeRef> at = top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt;
+  std::optional<Entry> at = top_;
   while (at) {
-    POM_ASSIGN_OR_RETURN(Node node, Load(*at));
-    if (HighestDiffBit(key, at->path, at->level) >= 0) return Bytes32();
+    POM_ASSIGN_OR_RETURN(Node node, Load(at->ref, &at->hint));
+    if (HighestDiffBit(key, at->ref.path, at->ref.level) >= 0) return Bytes32();
     if (node.kind == Node::Kind::kLeaf) return node.value.value;
-    if (node.kind == Node::Kind::kOpaque) return PrunedError(key, at->level);
-    at = node.child[GetBit(key, at->level - 1)];
+    if (node.kind == Node::Kind::kOpaque) return PrunedError(key, at->ref.level);
+    at = ChildAt(node, GetBit(key, at->ref.level - 1));
   }
   return Bytes32();
 }
@@ -154,9 +162,7 @@ absl::StatusOr<Bytes32> SparseMerkleTree<Hasher>::Get(const Bytes32& key) const 
 template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::Update(const Bytes32& key, const Bytes32& value) {
   const Entry m{NodeRef{0, key}, MergeValue::FromValue(value)};
-  POM_ASSIGN_OR_RETURN(
-      PlaceResult result,
-      Place(top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt, m, Node::Kind::kLeaf));
+  POM_ASSIGN_OR_RETURN(PlaceResult result, Place(top_, m, Node::Kind::kLeaf));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
   return absl::OkStatus();
 }
@@ -166,9 +172,7 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
                                                    std::vector<uint8_t>* multiproof) {
   POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
   std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
-  POM_ASSIGN_OR_RETURN(
-      PlaceResult result,
-      PlaceBatch(top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt, BatchItems{leaves, siblings}));
+  POM_ASSIGN_OR_RETURN(PlaceResult result, PlaceBatch(top_, BatchItems{leaves, siblings}));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
   if (multiproof) {
     std::vector<KeySiblings> material(leaves.size());
@@ -196,16 +200,18 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatch(
-    const std::optional<NodeRef>& at, BatchItems items) {
+    const std::optional<Entry>& at, BatchItems items) {
   if (!at) return BuildBatch(items);
-  POM_ASSIGN_OR_RETURN(Node node, Load(*at));
-  return PlaceBatchAt(*at, node, items);
+  Entry self = *at;
+  POM_ASSIGN_OR_RETURN(Node node, Load(self.ref, &self.hint));
+  self.value = node.value;
+  return PlaceBatchAt(self, node, items);
 }
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatchAt(
-    const NodeRef& at, const Node& node, BatchItems items) {
-  const Entry self{at, node.value};
+    const Entry& self, const Node& node, BatchItems items) {
+  const NodeRef& at = self.ref;
   const std::span<const SmtLeaf> leaves = items.leaves;
   // Sorted: the highest bit at which any item leaves this subtree's path is where the first or
   // the last item leaves it.
@@ -225,7 +231,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     if (own.leaves.empty()) {
       if (!other.siblings.empty()) other.AddSibling(fork, Lift(hasher_, node.value, at.level, at.path, fork));
     } else {
-      POM_ASSIGN_OR_RETURN(mine, PlaceBatchAt(at, node, own));
+      POM_ASSIGN_OR_RETURN(mine, PlaceBatchAt(self, node, own));
     }
     POM_ASSIGN_OR_RETURN(PlaceResult beside, BuildBatch(other));
     if (!beside.top) return mine;
@@ -239,11 +245,11 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     // Only this leaf's own key lies inside it (keys are distinct).
     const SmtLeaf& leaf = leaves.front();
     if (leaf.value.IsZero()) {
-      POM_RETURN_IF_ERROR(store_->Delete(at));
+      POM_RETURN_IF_ERROR(store_->DeleteHinted(at, self.hint));
       return PlaceResult{std::nullopt, true};
     }
     if (node.value == MergeValue::FromValue(leaf.value)) return PlaceResult{self, false};
-    const Entry updated{at, MergeValue::FromValue(leaf.value)};
+    Entry updated{at, MergeValue::FromValue(leaf.value), self.hint};
     POM_RETURN_IF_ERROR(PutSimple(updated, Node::Kind::kLeaf));
     return PlaceResult{updated, true};
   }
@@ -259,48 +265,51 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     if (mine.leaves.empty()) continue;
     // Alone on this side of the fork: the other side is every item's sibling here.
     if (side_items[1 - side].leaves.empty()) mine.AddSibling(h, node.child_lifted[1 - side]);
-    POM_ASSIGN_OR_RETURN(result[side], PlaceBatch(node.child[side], mine));
+    POM_ASSIGN_OR_RETURN(result[side], PlaceBatch(ChildAt(node, side), mine));
   }
   const bool changed = (result[0] && result[0]->changed) || (result[1] && result[1]->changed);
   if (!changed) return PlaceResult{self, false};
   const bool emptied[2] = {result[0] && !result[0]->top, result[1] && !result[1]->top};
   if (emptied[0] || emptied[1]) {
     // A side emptied: the fork disappears and the other side (if any) takes its place.
-    POM_RETURN_IF_ERROR(store_->Delete(at));
+    POM_RETURN_IF_ERROR(store_->DeleteHinted(at, self.hint));
     if (emptied[0] && emptied[1]) return PlaceResult{std::nullopt, true};
     const int other = emptied[0] ? 1 : 0;
     if (result[other]) return PlaceResult{result[other]->top, true};
-    POM_ASSIGN_OR_RETURN(Node other_node, Load(node.child[other]));
-    return PlaceResult{Entry{node.child[other], other_node.value}, true};
+    Entry kept = ChildAt(node, other);
+    POM_ASSIGN_OR_RETURN(Node other_node, Load(kept.ref, &kept.hint));
+    kept.value = other_node.value;
+    return PlaceResult{kept, true};
   }
   Node updated = node;
   for (int side = 0; side < 2; ++side) {
     if (result[side] && result[side]->changed) SetChild(updated, h, side, *result[side]->top);
   }
   RehashBranch(updated, h, at.path);
-  POM_RETURN_IF_ERROR(store_->Put(at, updated));
-  return PlaceResult{Entry{at, updated.value}, true};
+  Entry out{at, updated.value, self.hint};
+  POM_RETURN_IF_ERROR(store_->PutHinted(at, updated, &out.hint));
+  return PlaceResult{out, true};
 }
 
 template <typename Hasher>
 absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SparseMerkleTree<Hasher>::SiblingsOf(
     const Bytes32& key) const {
   std::vector<std::pair<int, MergeValue>> out;
-  std::optional<NodeRef> at = top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt;
+  std::optional<Entry> at = top_;
   while (at) {
-    POM_ASSIGN_OR_RETURN(Node node, Load(*at));
-    const int fork = HighestDiffBit(key, at->path, at->level);
+    POM_ASSIGN_OR_RETURN(Node node, Load(at->ref, &at->hint));
+    const int fork = HighestDiffBit(key, at->ref.path, at->ref.level);
     if (fork >= 0) {
       // The key's path leaves this subtree at `fork`: the whole subtree is its sibling there.
-      out.emplace_back(fork, Lift(hasher_, node.value, at->level, at->path, fork));
+      out.emplace_back(fork, Lift(hasher_, node.value, at->ref.level, at->ref.path, fork));
       break;
     }
     if (node.kind == Node::Kind::kLeaf) break;  // the key itself
-    if (node.kind == Node::Kind::kOpaque) return PrunedError(key, at->level);
-    const int h = at->level - 1;
+    if (node.kind == Node::Kind::kOpaque) return PrunedError(key, at->ref.level);
+    const int h = at->ref.level - 1;
     const int side = GetBit(key, h);
     out.emplace_back(h, node.child_lifted[1 - side]);
-    at = node.child[side];
+    at = ChildAt(node, side);
   }
   std::reverse(out.begin(), out.end());
   return out;
@@ -348,7 +357,7 @@ template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher>::BuildRange(
     std::span<const SmtLeaf> leaves) {
   if (leaves.size() == 1) {
-    const Entry leaf{NodeRef{0, leaves[0].key}, MergeValue::FromValue(leaves[0].value)};
+    Entry leaf{NodeRef{0, leaves[0].key}, MergeValue::FromValue(leaves[0].value)};
     POM_RETURN_IF_ERROR(PutSimple(leaf, Node::Kind::kLeaf));
     return leaf;
   }
@@ -379,9 +388,7 @@ absl::Status SparseMerkleTree<Hasher>::ImportMultiproof(std::span<const uint8_t>
     path[s.height >> 3] ^= static_cast<uint8_t>(1u << (s.height & 7));
     const Entry opaque{NodeRef{static_cast<uint16_t>(s.height), ClearBitsBelow(path, s.height)},
                        s.value};
-    POM_ASSIGN_OR_RETURN(
-        PlaceResult r,
-        Place(top_ ? std::optional<NodeRef>(top_->ref) : std::nullopt, opaque, Node::Kind::kOpaque));
+    POM_ASSIGN_OR_RETURN(PlaceResult r, Place(top_, opaque, Node::Kind::kOpaque));
     if (r.changed) POM_RETURN_IF_ERROR(SetTop(r.top));
   }
   for (const SmtLeaf& leaf : leaves) POM_RETURN_IF_ERROR(Update(leaf.key, leaf.value));

@@ -77,9 +77,12 @@ class SparseMerkleTree {
   absl::Status ImportMultiproof(std::span<const uint8_t> proof, std::span<const SmtLeaf> leaves);
 
  private:
+  // A node: where it is, its value, and where the store said it keeps it. A position that is
+  // only to be read (a child or the top) leaves `value` unset.
   struct Entry {
     NodeRef ref;
     MergeValue value;
+    NodeHint hint = kNoHint;
   };
   struct PlaceResult {
     std::optional<Entry> top;
@@ -88,16 +91,21 @@ class SparseMerkleTree {
 
   explicit SparseMerkleTree(NodeStore* store) : store_(store) {}
 
-  absl::StatusOr<Node> Load(const NodeRef& ref) const;
-  absl::Status PutSimple(const Entry& e, Node::Kind kind);
+  // Reads the node at `ref`; `*hint` as for NodeStore::GetHinted.
+  absl::StatusOr<Node> Load(const NodeRef& ref, NodeHint* hint) const;
+  // Stores `e` as a node without children and sets its hint.
+  absl::Status PutSimple(Entry& e, Node::Kind kind);
+  // The position of a branch's child `side`.
+  static Entry ChildAt(const Node& branch, int side) {
+    return Entry{branch.child[side], MergeValue(), branch.child_hint[side]};
+  }
   absl::Status SetTop(const std::optional<Entry>& top);
   // Sets a branch's child `side` to `child`, lifted to the fork height `fork`.
   void SetChild(Node& branch, int fork, int side, const Entry& child);
   void RehashBranch(Node& branch, int fork, const Bytes32& path);
   absl::StatusOr<Entry> MakeBranch(const Entry& a, const Entry& b, int fork);
   // Puts `m` (a leaf, possibly zero to delete, or an opaque node) into the subtree at `at`.
-  absl::StatusOr<PlaceResult> Place(const std::optional<NodeRef>& at, const Entry& m,
-                                    Node::Kind kind);
+  absl::StatusOr<PlaceResult> Place(const std::optional<Entry>& at, Entry m, Node::Kind kind);
   // Stores the subtree of sorted, distinct leaves [first, last) and returns its top.
   absl::StatusOr<Entry> BuildRange(std::span<const SmtLeaf> leaves);
 
@@ -117,8 +125,9 @@ class SparseMerkleTree {
       for (auto& s : siblings) s.emplace_back(height, sibling);
     }
   };
-  absl::StatusOr<PlaceResult> PlaceBatch(const std::optional<NodeRef>& at, BatchItems items);
-  absl::StatusOr<PlaceResult> PlaceBatchAt(const NodeRef& at, const Node& node, BatchItems items);
+  absl::StatusOr<PlaceResult> PlaceBatch(const std::optional<Entry>& at, BatchItems items);
+  // `self` is the node at the position, `node` its content (self.value == node.value).
+  absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, const Node& node, BatchItems items);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
   absl::StatusOr<PlaceResult> BuildBatch(BatchItems items);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
