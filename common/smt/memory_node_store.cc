@@ -113,6 +113,28 @@ absl::Status MemoryNodeStore::DeleteHinted(const NodeRef& ref, NodeHint hint) {
   return absl::OkStatus();
 }
 
+void MemoryNodeStore::Prefetch(NodeHint hint) const {
+  if (hint == kNoHint) return;
+  const char* p;
+  size_t size;
+  if ((hint & kInnerBit) != 0) {
+    p = reinterpret_cast<const char*>(inner_.Find(hint & ~kInnerBit));
+    size = sizeof(InnerSlot);
+  } else {
+    p = reinterpret_cast<const char*>(leaves_.Find(hint));
+    size = sizeof(LeafSlot);
+  }
+  if (p == nullptr) return;
+  for (size_t off = 0; off < size; off += 64) __builtin_prefetch(p + off);
+  __builtin_prefetch(p + size - 1);
+}
+
+const Node* MemoryNodeStore::Peek(const NodeRef& ref, NodeHint hint) const {
+  if (hint == kNoHint || (hint & kInnerBit) == 0) return nullptr;
+  const InnerSlot* s = inner_.Find(hint & ~kInnerBit);
+  return s != nullptr && s->ref == ref ? &s->node : nullptr;
+}
+
 absl::StatusOr<Node> MemoryNodeStore::Get(const NodeRef& ref) const {
   NodeHint hint = kNoHint;
   return GetHinted(ref, &hint);

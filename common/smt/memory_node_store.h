@@ -26,6 +26,8 @@ class MemoryNodeStore final : public NodeStore {
   absl::StatusOr<Node> GetHinted(const NodeRef& ref, NodeHint* hint) const override;
   absl::Status PutHinted(const NodeRef& ref, const Node& node, NodeHint* hint) override;
   absl::Status DeleteHinted(const NodeRef& ref, NodeHint hint) override;
+  void Prefetch(NodeHint hint) const override;
+  const Node* Peek(const NodeRef& ref, NodeHint hint) const override;
   absl::StatusOr<std::optional<NodeRef>> GetTop() const override;
   absl::Status SetTop(const std::optional<NodeRef>& top) override;
 

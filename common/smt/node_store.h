@@ -76,6 +76,13 @@ class NodeStore {
     return Put(ref, node);
   }
   virtual absl::Status DeleteHinted(const NodeRef& ref, NodeHint /*hint*/) { return Delete(ref); }
+
+  // For speed only, optional. Prefetch starts moving the node kept at `hint` into the CPU cache.
+  // Peek returns the branch or opaque node at `ref` if the store keeps it in memory and `hint`
+  // names it, else null (always null for stores that keep no such nodes); the pointer is valid
+  // until the store next changes. Neither changes the store.
+  virtual void Prefetch(NodeHint /*hint*/) const {}
+  virtual const Node* Peek(const NodeRef& /*ref*/, NodeHint /*hint*/) const { return nullptr; }
   // The topmost node (nullopt: the tree is empty).
   virtual absl::StatusOr<std::optional<NodeRef>> GetTop() const = 0;
   virtual absl::Status SetTop(const std::optional<NodeRef>& top) = 0;

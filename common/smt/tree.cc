@@ -171,6 +171,7 @@ template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
                                                    std::vector<uint8_t>* multiproof) {
   POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
+  PrefetchPaths(leaves);
   std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
   POM_ASSIGN_OR_RETURN(PlaceResult result, PlaceBatch(top_, BatchItems{leaves, siblings}));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
@@ -184,6 +185,38 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
     *multiproof = CompileMultiproof(material);
   }
   return absl::OkStatus();
+}
+
+template <typename Hasher>
+void SparseMerkleTree<Hasher>::PrefetchPaths(std::span<const SmtLeaf> leaves) const {
+  if (!top_ || leaves.empty()) return;
+  // A node to visit and the items [first, last) that may lie inside it. The refs point into
+  // top_ and into nodes the store keeps (nothing changes them during the walk).
+  struct Visit {
+    const NodeRef* ref;
+    NodeHint hint;
+    uint32_t first, last;
+  };
+  std::vector<Visit> frontier{{&top_->ref, top_->hint, 0, static_cast<uint32_t>(leaves.size())}};
+  std::vector<Visit> next;
+  while (!frontier.empty()) {
+    for (const Visit& v : frontier) store_->Prefetch(v.hint);
+    next.clear();
+    for (const Visit& v : frontier) {
+      const Node* node = store_->Peek(*v.ref, v.hint);
+      if (node == nullptr || node->kind != Node::Kind::kBranch) continue;
+      const int level = v.ref->level;
+      // Sorted in tree order: the items inside this subtree are contiguous, left side first.
+      uint32_t a = v.first, b = v.last;
+      while (a < b && HighestDiffBit(v.ref->path, leaves[a].key, level) >= 0) ++a;
+      while (b > a && HighestDiffBit(v.ref->path, leaves[b - 1].key, level) >= 0) --b;
+      uint32_t m = a;
+      while (m < b && GetBit(leaves[m].key, level - 1) == 0) ++m;
+      if (m > a) next.push_back({&node->child[0], node->child_hint[0], a, m});
+      if (b > m) next.push_back({&node->child[1], node->child_hint[1], m, b});
+    }
+    frontier.swap(next);
+  }
 }
 
 template <typename Hasher>
@@ -203,14 +236,19 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     const std::optional<Entry>& at, BatchItems items) {
   if (!at) return BuildBatch(items);
   Entry self = *at;
-  POM_ASSIGN_OR_RETURN(Node node, Load(self.ref, &self.hint));
+  Node node;
+  if (const Node* kept = store_->Peek(self.ref, self.hint)) {
+    node = *kept;
+  } else {
+    POM_ASSIGN_OR_RETURN(node, Load(self.ref, &self.hint));
+  }
   self.value = node.value;
   return PlaceBatchAt(self, node, items);
 }
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatchAt(
-    const Entry& self, const Node& node, BatchItems items) {
+    const Entry& self, Node& node, BatchItems items) {
   const NodeRef& at = self.ref;
   const std::span<const SmtLeaf> leaves = items.leaves;
   // Sorted: the highest bit at which any item leaves this subtree's path is where the first or
@@ -281,7 +319,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     kept.value = other_node.value;
     return PlaceResult{kept, true};
   }
-  Node updated = node;
+  Node& updated = node;
   for (int side = 0; side < 2; ++side) {
     if (result[side] && result[side]->changed) SetChild(updated, h, side, *result[side]->top);
   }

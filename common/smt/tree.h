@@ -126,11 +126,17 @@ class SparseMerkleTree {
     }
   };
   absl::StatusOr<PlaceResult> PlaceBatch(const std::optional<Entry>& at, BatchItems items);
-  // `self` is the node at the position, `node` its content (self.value == node.value).
-  absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, const Node& node, BatchItems items);
+  // `self` is the node at the position, `node` a copy of its content (self.value ==
+  // node.value), which the walk reuses as the updated node.
+  absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, Node& node, BatchItems items);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
   absl::StatusOr<PlaceResult> BuildBatch(BatchItems items);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
+  // Walks the union of the sorted leaves' paths one level at a time, starting every node of a
+  // level on its way into the CPU cache before reading any of them: the nodes a batch update is
+  // about to visit then arrive together, not one cache miss after another. Only what the store
+  // lets it Peek at is walked; changes nothing.
+  void PrefetchPaths(std::span<const SmtLeaf> leaves) const;
 
   NodeStore* store_;
   mutable Hasher hasher_;
