@@ -33,11 +33,8 @@ void SetMergeWithZero(PlanValue& v, PlanOperand base, uint8_t count) {
 }  // namespace
 
 void RootPairPlan::Clear() {
-  jobs_.clear();
-  literals_.clear();
-  outputs_.clear();
+  waves_.Clear();
   leaves_.clear();
-  waves_ = 0;
 }
 
 bool RootPairPlan::Same(const Sym& a, const Sym& b) {
@@ -47,23 +44,6 @@ bool RootPairPlan::Same(const Sym& a, const Sym& b) {
     return a.value == b.value;
   }
   return a.count == b.count && a.value == b.value && a.bits == b.bits;
-}
-
-int32_t RootPairPlan::AddJob(JobKind kind, uint8_t small, const Bytes32& key, Operand a, Operand b) {
-  // Bounded by the tree's height (each job lifts or merges an item, at most ~3 jobs per level).
-  const uint16_t below = std::max(WaveOf(a), WaveOf(b));
-  POM_CHECK(below < UINT16_MAX);
-  const uint16_t wave = static_cast<uint16_t>(below + 1);
-  waves_ = std::max(waves_, wave);
-  // Built in place: a Job assembled on the stack and copied costs a store-forwarding stall.
-  Job& job = jobs_.emplace_back();
-  job.key = key;
-  job.a = a;
-  job.b = b;
-  job.wave = wave;
-  job.kind = kind;
-  job.small = small;
-  return static_cast<int32_t>(jobs_.size() - 1);
 }
 
 RootPairPlan::Operand RootPairPlan::HashOf(Sym& s) {
@@ -139,20 +119,16 @@ absl::Status RootPairPlan::Add(std::span<const uint8_t> proof, std::vector<LeafC
       return absl::InvalidArgumentError(absl::StrCat("multiproof: key ", ToHex(leaves[i].key), " appears twice"));
     }
   }
-  const size_t jobs_before = jobs_.size();
-  const size_t literals_before = literals_.size();
-  const uint16_t waves_before = waves_;
+  const HashWaves::Mark before = waves_.mark();
   leaves_.push_back(std::move(leaves));
   const std::vector<LeafChange>& sorted = leaves_.back();
   auto fail = [&](absl::Status s) {
-    jobs_.resize(jobs_before);
-    literals_.resize(literals_before);
-    waves_ = waves_before;
+    waves_.Rollback(before);
     leaves_.pop_back();
     return s;
   };
 
-  if (literals_.empty()) zero_ = Literal(kZero.data());
+  if (waves_.mark().literals == 0) zero_ = Literal(kZero.data());
   std::vector<Item>& stack = stack_;
   stack.clear();
   size_t leaf_index = 0;
@@ -262,37 +238,6 @@ absl::Status RootPairPlan::Add(std::span<const uint8_t> proof, std::vector<LeafC
   (*roots)[0] = HashOf(stack[0].v[0]);
   (*roots)[1] = Same(stack[0].v[1], stack[0].v[0]) ? (*roots)[0] : HashOf(stack[0].v[1]);
   return absl::OkStatus();
-}
-
-size_t RootPairPlan::WriteMessage(const Job& job, uint8_t* buf) const {
-  switch (job.kind) {
-    case JobKind::kBase:
-      buf[0] = job.small;
-      std::memcpy(buf + 1, job.key.data(), 32);
-      std::memcpy(buf + 33, OperandBytes(job.a), 32);
-      return kBaseNodeBytes;
-    case JobKind::kMergeZeros:
-      buf[0] = kMergeZerosTag;
-      std::memcpy(buf + 1, OperandBytes(job.a), 32);
-      std::memcpy(buf + 33, job.key.data(), 32);
-      buf[65] = job.small;
-      return kMergeZerosBytes;
-    case JobKind::kFork:
-      buf[0] = kMergeNormalTag;
-      buf[1] = job.small;
-      std::memcpy(buf + 2, job.key.data(), 32);
-      std::memcpy(buf + 34, OperandBytes(job.a), 32);
-      std::memcpy(buf + 66, OperandBytes(job.b), 32);
-      return kForkBytes;
-  }
-  POM_CHECK_MSG(false, "unknown job kind");
-  return 0;
-}
-
-Bytes32 RootPairPlan::Resolve(Operand o) const {
-  Bytes32 out;
-  std::memcpy(out.data(), OperandBytes(o), 32);
-  return out;
 }
 
 }  // namespace pom::smt::multiproof_internal

@@ -1,8 +1,7 @@
 // The verifier's root pairs computed as a plan: each program is first run without hashing,
 // producing the hashes it needs as jobs whose operands are literals (leaf values, siblings) or
-// earlier jobs' digests; then every job of every planned program is hashed in waves, a wave
-// being all the jobs whose operands are ready, four messages at a time (written straight into
-// their padded blocks for Sha256Hasher::DigestPaddedTwoBlocks, else through Hasher::DigestMany).
+// earlier jobs' digests; then every job of every planned program is hashed in waves (hash_waves.h),
+// a wave being all the jobs whose operands are ready, several messages at a time.
 //
 // Why: run node by node, a program waits on each hash before the next (a path is a chain of
 // hashes), so the CPU's SHA unit idles between two dependent hashes. The plan puts the
@@ -26,6 +25,7 @@
 #include "absl/status/status.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "common/smt/hash_waves.h"
 #include "common/smt/merge_value.h"
 
 namespace pom::smt {
@@ -45,7 +45,7 @@ struct RootPair {
 namespace multiproof_internal {
 
 // A 32-byte operand of a planned hash: >= 0 is that job's digest, < 0 the literal -1 - operand.
-using PlanOperand = int32_t;
+using PlanOperand = HashOperand;
 
 // A node value as MergeValue has it, with its 32-byte part as an operand.
 struct PlanValue {
@@ -71,23 +71,17 @@ class RootPairPlan {
 
   // Hashes every planned job, wave by wave.
   template <typename Hasher>
-  void Evaluate(Hasher& hasher);
+  void Evaluate(Hasher& hasher) {
+    waves_.Evaluate(hasher);
+  }
 
   // An operand's bytes. REQUIRES: Evaluate() has run.
-  Bytes32 Resolve(Operand o) const;
+  Bytes32 Resolve(Operand o) const { return waves_.Resolve(o); }
 
-  size_t jobs() const { return jobs_.size(); }
+  size_t jobs() const { return waves_.jobs(); }
 
  private:
-  enum class JobKind : uint8_t { kBase, kMergeZeros, kFork };
-  struct Job {
-    Bytes32 key;     // kBase: the node key; kMergeZeros: the zero bits; kFork: the parent path
-    Operand a, b;    // kBase: the value; kMergeZeros: the base; kFork: left and right hash
-    uint16_t wave;   // 1 + the highest wave among its job operands
-    JobKind kind;
-    uint8_t small;   // kBase, kFork: the height; kMergeZeros: the zero count
-  };
-  static_assert(sizeof(Job) == 44);
+  using JobKind = HashWaves::Kind;
   using Sym = PlanValue;
   struct Item {
     int height;
@@ -96,84 +90,23 @@ class RootPairPlan {
   };
 
   static bool Same(const Sym& a, const Sym& b);
-  Operand Literal(const uint8_t* bytes) {
-    literals_.push_back(bytes);
-    return static_cast<Operand>(-static_cast<int32_t>(literals_.size()));
+  Operand Literal(const uint8_t* bytes) { return waves_.Literal(bytes); }
+  int32_t AddJob(JobKind kind, uint8_t small, const Bytes32& key, Operand a, Operand b = kNone) {
+    return waves_.Add(kind, small, key, a, b);
   }
-  int32_t AddJob(JobKind kind, uint8_t small, const Bytes32& key, Operand a, Operand b = kNone);
   Operand HashOf(Sym& s);
   void Merge(int h, const Bytes32& parent, Sym& left, Sym& right, Sym& out);
   // out = the merge of each lane; `out` may be the storage of an operand.
   void MergeLanes(int h, const Bytes32& parent, std::array<Sym*, 2> left, std::array<Sym*, 2> right,
                   std::array<Sym, 2>& out);
   void Lift(Sym& v, int level, const Bytes32& path, int target);
-  const uint8_t* OperandBytes(Operand o) const { return o >= 0 ? outputs_[o].data() : literals_[-1 - o]; }
-  static constexpr Operand kNone = INT32_MIN;  // the unused operand of a one-operand job
-  uint16_t WaveOf(Operand o) const { return o >= 0 ? jobs_[o].wave : 0; }
-  // Writes job j's message into `buf`; returns its length.
-  size_t WriteMessage(const Job& job, uint8_t* buf) const;
+  static constexpr Operand kNone = HashWaves::kNone;  // the unused operand of a one-operand job
 
-  std::vector<Job> jobs_;
-  std::vector<Bytes32> outputs_;
-  std::vector<const uint8_t*> literals_;
+  HashWaves waves_;
   std::vector<std::vector<LeafChange>> leaves_;  // each program's, sorted (literals point here)
-  uint16_t waves_ = 0;
   Operand zero_ = kNone;  // the literal all-zero value
-  std::vector<Item> stack_;                       // scratch for Add
-  std::vector<uint32_t> order_;                   // scratch for Evaluate: jobs by wave
-  std::vector<uint32_t> wave_start_, wave_next_;
-  struct alignas(64) Block {
-    std::array<uint8_t, 128> bytes;
-    uint8_t* data() { return bytes.data(); }
-  };
-  std::vector<Block> blocks_;                     // one wave's messages, padded in place
-  std::vector<HashJob> batch_;
-  std::vector<const uint8_t*> block_ptrs_;
-  std::vector<Bytes32*> out_ptrs_;
+  std::vector<Item> stack_;  // scratch for Add
 };
-
-template <typename Hasher>
-void RootPairPlan::Evaluate(Hasher& hasher) {
-  outputs_.resize(jobs_.size());
-  // Jobs by wave (a counting sort), then one batch per wave.
-  std::vector<uint32_t>& start = wave_start_;
-  start.assign(static_cast<size_t>(waves_) + 2, 0);
-  for (const Job& j : jobs_) ++start[j.wave + 1];
-  for (size_t w = 1; w < start.size(); ++w) start[w] += start[w - 1];
-  order_.resize(jobs_.size());
-  wave_next_.assign(start.begin(), start.end() - 1);
-  for (uint32_t i = 0; i < jobs_.size(); ++i) order_[wave_next_[jobs_[i].wave]++] = i;
-  // Every tree message is two blocks long: a hasher that takes messages padded in place gets
-  // them written straight into their blocks.
-  constexpr bool kPadded = requires(Hasher& h, std::span<const uint8_t* const> b, std::span<Bytes32* const> o) {
-    h.DigestPaddedTwoBlocks(b, o);
-  };
-  for (size_t w = 1; w + 1 < start.size(); ++w) {
-    const uint32_t first = start[w], last = start[w + 1];
-    if (first == last) continue;
-    blocks_.resize(std::max<size_t>(blocks_.size(), last - first));
-    batch_.clear();
-    block_ptrs_.clear();
-    out_ptrs_.clear();
-    for (uint32_t k = first; k < last; ++k) {
-      const uint32_t j = order_[k];
-      uint8_t* buf = blocks_[k - first].data();
-      const size_t len = WriteMessage(jobs_[j], buf);
-      if constexpr (kPadded) {
-        Hasher::PadTwoBlocks(buf, len);
-        block_ptrs_.push_back(buf);
-        out_ptrs_.push_back(&outputs_[j]);
-      } else {
-        batch_.push_back({std::span<const uint8_t>(buf, len), &outputs_[j]});
-      }
-    }
-    if constexpr (kPadded) {
-      hasher.DigestPaddedTwoBlocks(block_ptrs_, out_ptrs_);
-    } else {
-      hasher.DigestMany(batch_);
-    }
-  }
-}
 
 }  // namespace multiproof_internal
 }  // namespace pom::smt
