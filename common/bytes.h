@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,14 +32,20 @@ struct Bytes32 {
   uint8_t operator[](size_t i) const { return bytes[i]; }
   std::span<const uint8_t> span() const { return bytes; }
 
+  // Word-wise rather than the defaulted form, which GCC compiles to a call to memcmp: these
+  // run on every tree node and map probe.
   bool IsZero() const {
-    for (uint8_t b : bytes) {
-      if (b != 0) return false;
-    }
-    return true;
+    uint64_t w[4];
+    std::memcpy(w, bytes.data(), 32);
+    return (w[0] | w[1] | w[2] | w[3]) == 0;
   }
 
-  friend bool operator==(const Bytes32&, const Bytes32&) = default;
+  friend bool operator==(const Bytes32& a, const Bytes32& b) {
+    uint64_t x[4], y[4];
+    std::memcpy(x, a.bytes.data(), 32);
+    std::memcpy(y, b.bytes.data(), 32);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+  }
 
   template <typename H>
   friend H AbslHashValue(H h, const Bytes32& b) {
