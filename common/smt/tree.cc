@@ -61,31 +61,107 @@ absl::Status SparseMerkleTree<Hasher>::SetTop(const std::optional<Entry>& top) {
 }
 
 template <typename Hasher>
-void SparseMerkleTree<Hasher>::SetChild(Node& branch, int fork, int side, const Entry& child) {
+int32_t SparseMerkleTree<Hasher>::AddPending(const NodeRef& ref, NodeHint hint, const Node& node) {
+  PendingNode& p = pending_.emplace_back();
+  p.ref = ref;
+  p.hint = hint;
+  p.node = node;
+  return static_cast<int32_t>(pending_.size() - 1);
+}
+
+template <typename Hasher>
+void SparseMerkleTree<Hasher>::SetChild(int32_t index, int fork, int side, const Entry& child) {
+  using Kind = HashWaves::Kind;
+  PendingNode& p = pending_[index];
+  Node& branch = p.node;
   branch.child[side] = child.ref;
   branch.child_hint[side] = child.hint;
-  branch.child_lifted[side] = Lift(hasher_, child.value, child.ref.level, child.ref.path, fork);
-  branch.child_hash[side] = HashOf(hasher_, branch.child_lifted[side]);
+  p.child[side] = child.pending;
+  const int level = child.ref.level;
+  if (child.pending >= 0) {
+    // A pending branch's value is a plain value, known after Flush.
+    const HashOperand value = pending_[child.pending].value;
+    if (fork == level) {
+      branch.child_lifted[side] = MergeValue();
+      p.lifted[side] = value;
+      p.hash[side] = value;
+      return;
+    }
+    // Lift's shape for a plain value: its base is the hash planned next.
+    branch.child_lifted[side] = MergeValue::MergeWithZero(
+        Bytes32(), BitsInRange(child.ref.path, level, fork), static_cast<uint8_t>(fork - level));
+    p.lifted[side] = waves_.Add(Kind::kBase, static_cast<uint8_t>(level),
+                                ParentPath(child.ref.path, level), value);
+    p.hash[side] = waves_.Add(Kind::kMergeZeros, branch.child_lifted[side].zero_count,
+                              branch.child_lifted[side].zero_bits, p.lifted[side]);
+    return;
+  }
+  bool needs_base = false;
+  MergeValue& lifted = branch.child_lifted[side];
+  lifted = LiftShape(child.value, level, child.ref.path, fork, &needs_base);
+  p.lifted[side] = HashWaves::kNone;
+  p.hash[side] = HashWaves::kNone;
+  if (needs_base) {
+    p.lifted[side] = waves_.Add(Kind::kBase, static_cast<uint8_t>(level),
+                                ParentPath(child.ref.path, level), waves_.Copy(child.value.value));
+    p.hash[side] = waves_.Add(Kind::kMergeZeros, lifted.zero_count, lifted.zero_bits, p.lifted[side]);
+  } else if (lifted.kind == MergeValue::Kind::kMergeWithZero) {
+    p.hash[side] = waves_.Add(Kind::kMergeZeros, lifted.zero_count, lifted.zero_bits,
+                              waves_.Copy(lifted.value));
+  } else {
+    branch.child_hash[side] = lifted.value;
+  }
 }
 
 template <typename Hasher>
-void SparseMerkleTree<Hasher>::RehashBranch(Node& branch, int fork, const Bytes32& path) {
-  branch.value = MergeValue::FromValue(
-      MergeHashes(hasher_, fork, path, branch.child_hash[0], branch.child_hash[1]));
+void SparseMerkleTree<Hasher>::RehashBranch(int32_t index, int fork, const Bytes32& path) {
+  PendingNode& p = pending_[index];
+  std::array<HashOperand, 2> hash;
+  for (int side = 0; side < 2; ++side) {
+    hash[side] = p.hash[side] != HashWaves::kNone ? p.hash[side] : waves_.Copy(p.node.child_hash[side]);
+  }
+  p.value = waves_.Add(HashWaves::Kind::kFork, static_cast<uint8_t>(fork), path, hash[0], hash[1]);
 }
 
 template <typename Hasher>
-absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher>::MakeBranch(
-    const Entry& a, const Entry& b, int fork) {
+typename SparseMerkleTree<Hasher>::Entry SparseMerkleTree<Hasher>::MakeBranch(const Entry& a,
+                                                                              const Entry& b,
+                                                                              int fork) {
   const NodeRef ref{static_cast<uint16_t>(fork + 1), ClearBitsBelow(a.ref.path, fork + 1)};
   Node node;
   node.kind = Node::Kind::kBranch;
-  SetChild(node, fork, GetBit(a.ref.path, fork), a);
-  SetChild(node, fork, GetBit(b.ref.path, fork), b);
-  RehashBranch(node, fork, ref.path);
-  NodeHint hint = kNoHint;
-  POM_RETURN_IF_ERROR(store_->PutHinted(ref, node, &hint));
-  return Entry{ref, node.value, hint};
+  const int32_t index = AddPending(ref, kNoHint, node);
+  SetChild(index, fork, GetBit(a.ref.path, fork), a);
+  SetChild(index, fork, GetBit(b.ref.path, fork), b);
+  RehashBranch(index, fork, ref.path);
+  return Entry{ref, MergeValue(), kNoHint, index};
+}
+
+template <typename Hasher>
+absl::Status SparseMerkleTree<Hasher>::Flush(std::optional<Entry>* e) {
+  waves_.Evaluate(hasher_);
+  // Children were added before their parents: each child is stored, and its hint known, first.
+  for (PendingNode& p : pending_) {
+    p.node.value = MergeValue::FromValue(waves_.Resolve(p.value));
+    for (int side = 0; side < 2; ++side) {
+      if (p.lifted[side] != HashWaves::kNone) p.node.child_lifted[side].value = waves_.Resolve(p.lifted[side]);
+      if (p.hash[side] != HashWaves::kNone) p.node.child_hash[side] = waves_.Resolve(p.hash[side]);
+      if (p.child[side] >= 0) p.node.child_hint[side] = pending_[p.child[side]].hint;
+    }
+    absl::Status stored = store_->PutHinted(p.ref, p.node, &p.hint);
+    if (!stored.ok()) {
+      DiscardPending();
+      return stored;
+    }
+  }
+  if (e != nullptr && e->has_value() && (*e)->pending >= 0) {
+    const PendingNode& p = pending_[(*e)->pending];
+    (*e)->value = p.node.value;
+    (*e)->hint = p.hint;
+    (*e)->pending = -1;
+  }
+  DiscardPending();
+  return absl::OkStatus();
 }
 
 template <typename Hasher>
@@ -106,8 +182,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     // `m` lies beside this subtree: a new fork joins them (nothing to do to delete an absent key).
     if (m.value.IsZero()) return PlaceResult{self, false};
     POM_RETURN_IF_ERROR(PutSimple(m, kind));
-    POM_ASSIGN_OR_RETURN(Entry branch, MakeBranch(self, m, fork));
-    return PlaceResult{branch, true};
+    return PlaceResult{MakeBranch(self, m, fork), true};
   }
   if (at->level == m.ref.level) {
     if (node.kind == Node::Kind::kLeaf && kind == Node::Kind::kLeaf) {
@@ -139,11 +214,10 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     other.value = other_node.value;
     return PlaceResult{other, true};
   }
-  SetChild(node, h, side, *child.top);
-  RehashBranch(node, h, at->path);
-  POM_RETURN_IF_ERROR(store_->PutHinted(*at, node, &self.hint));
-  self.value = node.value;
-  return PlaceResult{self, true};
+  const int32_t index = AddPending(*at, self.hint, node);
+  SetChild(index, h, side, *child.top);
+  RehashBranch(index, h, at->path);
+  return PlaceResult{Entry{*at, MergeValue(), self.hint, index}, true};
 }
 
 template <typename Hasher>
@@ -162,7 +236,9 @@ absl::StatusOr<Bytes32> SparseMerkleTree<Hasher>::Get(const Bytes32& key) const 
 template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::Update(const Bytes32& key, const Bytes32& value) {
   const Entry m{NodeRef{0, key}, MergeValue::FromValue(value)};
+  DiscardPending();
   POM_ASSIGN_OR_RETURN(PlaceResult result, Place(top_, m, Node::Kind::kLeaf));
+  POM_RETURN_IF_ERROR(Flush(&result.top));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
   return absl::OkStatus();
 }
@@ -173,7 +249,9 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
   POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
   PrefetchPaths(leaves);
   std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
+  DiscardPending();
   POM_ASSIGN_OR_RETURN(PlaceResult result, PlaceBatch(top_, BatchItems{leaves, siblings}));
+  POM_RETURN_IF_ERROR(Flush(&result.top));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
   if (multiproof) {
     std::vector<KeySiblings> material(leaves.size());
@@ -227,7 +305,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     if (!l.value.IsZero()) present.push_back(l);
   }
   if (present.empty()) return PlaceResult{std::nullopt, false};
-  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(present));
+  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(present, false));
   return PlaceResult{top, true};
 }
 
@@ -238,7 +316,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
   Entry self = *at;
   Node node;
   if (const Node* kept = store_->Peek(self.ref, self.hint)) {
-    node = *kept;
+    node = *kept;  // a copy: the walk changes the store under it
   } else {
     POM_ASSIGN_OR_RETURN(node, Load(self.ref, &self.hint));
   }
@@ -248,7 +326,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatchAt(
-    const Entry& self, Node& node, BatchItems items) {
+    const Entry& self, const Node& node, BatchItems items) {
   const NodeRef& at = self.ref;
   const std::span<const SmtLeaf> leaves = items.leaves;
   // Sorted: the highest bit at which any item leaves this subtree's path is where the first or
@@ -274,8 +352,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     POM_ASSIGN_OR_RETURN(PlaceResult beside, BuildBatch(other));
     if (!beside.top) return mine;
     if (!mine.top) return beside;
-    POM_ASSIGN_OR_RETURN(Entry branch, MakeBranch(*mine.top, *beside.top, fork));
-    return PlaceResult{branch, true};
+    return PlaceResult{MakeBranch(*mine.top, *beside.top, fork), true};
   }
   // Every item lies inside this subtree.
   if (node.kind == Node::Kind::kOpaque) return PrunedError(leaves.front().key, at.level);
@@ -319,14 +396,12 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     kept.value = other_node.value;
     return PlaceResult{kept, true};
   }
-  Node& updated = node;
+  const int32_t index = AddPending(at, self.hint, node);
   for (int side = 0; side < 2; ++side) {
-    if (result[side] && result[side]->changed) SetChild(updated, h, side, *result[side]->top);
+    if (result[side] && result[side]->changed) SetChild(index, h, side, *result[side]->top);
   }
-  RehashBranch(updated, h, at.path);
-  Entry out{at, updated.value, self.hint};
-  POM_RETURN_IF_ERROR(store_->PutHinted(at, updated, &out.hint));
-  return PlaceResult{out, true};
+  RehashBranch(index, h, at.path);
+  return PlaceResult{Entry{at, MergeValue(), self.hint, index}, true};
 }
 
 template <typename Hasher>
@@ -387,13 +462,20 @@ absl::Status SparseMerkleTree<Hasher>::BuildFromLeaves(std::vector<SmtLeaf> leav
           absl::StrCat("tree: bulk build repeats key ", ToHex(leaves[i].key)));
     }
   }
-  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(leaves));
+  DiscardPending();
+  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(leaves, true));
   return SetTop(top);
 }
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher>::BuildRange(
-    std::span<const SmtLeaf> leaves) {
+    std::span<const SmtLeaf> leaves, bool flush) {
+  if (flush && leaves.size() <= kFlushLeaves) {
+    POM_ASSIGN_OR_RETURN(Entry top, BuildRange(leaves, false));
+    std::optional<Entry> stored = top;
+    POM_RETURN_IF_ERROR(Flush(&stored));
+    return *stored;
+  }
   if (leaves.size() == 1) {
     Entry leaf{NodeRef{0, leaves[0].key}, MergeValue::FromValue(leaves[0].value)};
     POM_RETURN_IF_ERROR(PutSimple(leaf, Node::Kind::kLeaf));
@@ -406,9 +488,12 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher
     return GetBit(l.key, fork) == 0;
   });
   const size_t left_size = static_cast<size_t>(split - leaves.begin());
-  POM_ASSIGN_OR_RETURN(Entry left, BuildRange(leaves.first(left_size)));
-  POM_ASSIGN_OR_RETURN(Entry right, BuildRange(leaves.subspan(left_size)));
-  return MakeBranch(left, right, fork);
+  POM_ASSIGN_OR_RETURN(Entry left, BuildRange(leaves.first(left_size), flush));
+  POM_ASSIGN_OR_RETURN(Entry right, BuildRange(leaves.subspan(left_size), flush));
+  if (!flush) return MakeBranch(left, right, fork);
+  std::optional<Entry> stored = MakeBranch(left, right, fork);
+  POM_RETURN_IF_ERROR(Flush(&stored));
+  return *stored;
 }
 
 template <typename Hasher>
@@ -426,7 +511,9 @@ absl::Status SparseMerkleTree<Hasher>::ImportMultiproof(std::span<const uint8_t>
     path[s.height >> 3] ^= static_cast<uint8_t>(1u << (s.height & 7));
     const Entry opaque{NodeRef{static_cast<uint16_t>(s.height), ClearBitsBelow(path, s.height)},
                        s.value};
+    DiscardPending();
     POM_ASSIGN_OR_RETURN(PlaceResult r, Place(top_, opaque, Node::Kind::kOpaque));
+    POM_RETURN_IF_ERROR(Flush(&r.top));
     if (r.changed) POM_RETURN_IF_ERROR(SetTop(r.top));
   }
   for (const SmtLeaf& leaf : leaves) POM_RETURN_IF_ERROR(Update(leaf.key, leaf.value));

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "common/bytes.h"
 #include "common/hash.h"
+#include "common/smt/hash_waves.h"
 #include "common/smt/merge_value.h"
 #include "common/smt/multiproof.h"
 #include "common/smt/node_store.h"
@@ -78,11 +79,24 @@ class SparseMerkleTree {
 
  private:
   // A node: where it is, its value, and where the store said it keeps it. A position that is
-  // only to be read (a child or the top) leaves `value` unset.
+  // only to be read (a child or the top) leaves `value` unset. A branch written by the current
+  // operation is `pending` (its index in pending_): its value is known once Flush has hashed.
   struct Entry {
     NodeRef ref;
     MergeValue value;
     NodeHint hint = kNoHint;
+    int32_t pending = -1;
+  };
+  // A branch the current operation writes, stored by Flush once its hashes are computed. Each
+  // operand, when set, names the planned hash that fills the matching field.
+  struct PendingNode {
+    NodeRef ref;
+    NodeHint hint = kNoHint;
+    Node node;
+    HashOperand value = HashWaves::kNone;                               // node.value
+    std::array<HashOperand, 2> lifted{HashWaves::kNone, HashWaves::kNone};  // child_lifted[s].value
+    std::array<HashOperand, 2> hash{HashWaves::kNone, HashWaves::kNone};    // child_hash[s]
+    std::array<int32_t, 2> child{-1, -1};  // a pending child: its hint is known once stored
   };
   struct PlaceResult {
     std::optional<Entry> top;
@@ -100,14 +114,27 @@ class SparseMerkleTree {
     return Entry{branch.child[side], MergeValue(), branch.child_hint[side]};
   }
   absl::Status SetTop(const std::optional<Entry>& top);
-  // Sets a branch's child `side` to `child`, lifted to the fork height `fork`.
-  void SetChild(Node& branch, int fork, int side, const Entry& child);
-  void RehashBranch(Node& branch, int fork, const Bytes32& path);
-  absl::StatusOr<Entry> MakeBranch(const Entry& a, const Entry& b, int fork);
+  // Starts a pending branch at `ref` with the content `node`; returns its index.
+  int32_t AddPending(const NodeRef& ref, NodeHint hint, const Node& node);
+  // Sets pending branch `p`'s child `side` to `child`, lifted to the fork height `fork`.
+  void SetChild(int32_t p, int fork, int side, const Entry& child);
+  // Plans pending branch `p`'s value: the fork hash of its two children's hashes.
+  void RehashBranch(int32_t p, int fork, const Bytes32& path);
+  Entry MakeBranch(const Entry& a, const Entry& b, int fork);
+  // Hashes the plan in waves, stores every pending branch (children first) and makes `*e`, if
+  // given and pending, a stored entry. Ends the operation's plan.
+  absl::Status Flush(std::optional<Entry>* e);
+  void DiscardPending() {
+    pending_.clear();
+    waves_.Clear();
+  }
   // Puts `m` (a leaf, possibly zero to delete, or an opaque node) into the subtree at `at`.
   absl::StatusOr<PlaceResult> Place(const std::optional<Entry>& at, Entry m, Node::Kind kind);
-  // Stores the subtree of sorted, distinct leaves [first, last) and returns its top.
-  absl::StatusOr<Entry> BuildRange(std::span<const SmtLeaf> leaves);
+  // Stores the subtree of sorted, distinct leaves [first, last) and returns its top. With
+  // `flush`, every subtree of up to kFlushLeaves leaves is flushed as soon as it is built (a
+  // bulk build's plan stays small) and the top returned is stored; else it may be pending.
+  static constexpr size_t kFlushLeaves = 4096;
+  absl::StatusOr<Entry> BuildRange(std::span<const SmtLeaf> leaves, bool flush);
 
   // UpdateBatch's walk. `leaves` are sorted and all lie in the subtree's region; each item's
   // siblings (height, lifted value), highest first, go to the matching `siblings` entry.
@@ -126,9 +153,8 @@ class SparseMerkleTree {
     }
   };
   absl::StatusOr<PlaceResult> PlaceBatch(const std::optional<Entry>& at, BatchItems items);
-  // `self` is the node at the position, `node` a copy of its content (self.value ==
-  // node.value), which the walk reuses as the updated node.
-  absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, Node& node, BatchItems items);
+  // `self` is the node at the position, `node` its content (self.value == node.value).
+  absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, const Node& node, BatchItems items);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
   absl::StatusOr<PlaceResult> BuildBatch(BatchItems items);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
@@ -140,6 +166,8 @@ class SparseMerkleTree {
 
   NodeStore* store_;
   mutable Hasher hasher_;
+  std::vector<PendingNode> pending_;
+  HashWaves waves_;
   std::optional<Entry> top_;
   Bytes32 root_;
 };
