@@ -4,6 +4,8 @@
 // indexes (key or ref to slot) are only used without a valid hint and change only when a node
 // is created or deleted, not when one is rewritten. Freed slots are reused; a stale hint then
 // fails its check (the slot's key or ref differs) and the lookup goes through the index.
+// Slots live in chunks that never move, and a delete leaves a slot's node in place until a put
+// reuses it: what Peek's contract needs.
 // Thread-safety: not thread-safe; one owner.
 #pragma once
 

@@ -79,8 +79,9 @@ class NodeStore {
 
   // For speed only, optional. Prefetch starts moving the node kept at `hint` into the CPU cache.
   // Peek returns the branch or opaque node at `ref` if the store keeps it in memory and `hint`
-  // names it, else null (always null for stores that keep no such nodes); the pointer is valid
-  // until the store next changes. Neither changes the store.
+  // names it, else null (always null for stores that keep no such nodes). The pointer stays
+  // valid, and the node unchanged, while `ref` is neither put nor deleted, and after a delete of
+  // `ref` until the next put of any node. Neither changes the store.
   virtual void Prefetch(NodeHint /*hint*/) const {}
   virtual const Node* Peek(const NodeRef& /*ref*/, NodeHint /*hint*/) const { return nullptr; }
   // The topmost node (nullopt: the tree is empty).

@@ -314,12 +314,13 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     const std::optional<Entry>& at, BatchItems items) {
   if (!at) return BuildBatch(items);
   Entry self = *at;
-  Node node;
+  // The walk below may read the node in place: until Flush it puts only leaves and opaque
+  // nodes at other refs, and reads a node it deleted only before putting anything.
   if (const Node* kept = store_->Peek(self.ref, self.hint)) {
-    node = *kept;  // a copy: the walk changes the store under it
-  } else {
-    POM_ASSIGN_OR_RETURN(node, Load(self.ref, &self.hint));
+    self.value = kept->value;
+    return PlaceBatchAt(self, *kept, items);
   }
+  POM_ASSIGN_OR_RETURN(Node node, Load(self.ref, &self.hint));
   self.value = node.value;
   return PlaceBatchAt(self, node, items);
 }
