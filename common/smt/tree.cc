@@ -250,7 +250,9 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
   PrefetchPaths(leaves);
   std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
   DiscardPending();
-  POM_ASSIGN_OR_RETURN(PlaceResult result, PlaceBatch(top_, BatchItems{leaves, siblings}));
+  POM_ASSIGN_OR_RETURN(PlaceResult result,
+                       PlaceBatch(top_ ? &top_->ref : nullptr, top_ ? top_->hint : kNoHint,
+                                  BatchItems{leaves, siblings}));
   POM_RETURN_IF_ERROR(Flush(&result.top));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
   if (multiproof) {
@@ -311,9 +313,12 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
 
 template <typename Hasher>
 absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatch(
-    const std::optional<Entry>& at, BatchItems items) {
-  if (!at) return BuildBatch(items);
-  Entry self = *at;
+    const NodeRef* at, NodeHint hint, BatchItems items) {
+  if (at == nullptr) return BuildBatch(items);
+  // Field by field: an Entry assembled in a temporary and copied stalls on store forwarding.
+  Entry self;
+  self.ref = *at;
+  self.hint = hint;
   // The walk below may read the node in place: until Flush it puts only leaves and opaque
   // nodes at other refs, and reads a node it deleted only before putting anything.
   if (const Node* kept = store_->Peek(self.ref, self.hint)) {
@@ -375,13 +380,15 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
                            [h](const SmtLeaf& l) { return GetBit(l.key, h) == 0; }) -
       leaves.begin());
   const std::array<BatchItems, 2> side_items{items.first(left_size), items.subspan(left_size)};
-  std::array<std::optional<PlaceResult>, 2> result;
+  std::optional<PlaceResult> result[2];
   for (int side = 0; side < 2; ++side) {
     const BatchItems& mine = side_items[side];
     if (mine.leaves.empty()) continue;
     // Alone on this side of the fork: the other side is every item's sibling here.
     if (side_items[1 - side].leaves.empty()) mine.AddSibling(h, node.child_lifted[1 - side]);
-    POM_ASSIGN_OR_RETURN(result[side], PlaceBatch(ChildAt(node, side), mine));
+    absl::StatusOr<PlaceResult> placed = PlaceBatch(&node.child[side], node.child_hint[side], mine);
+    if (!placed.ok()) return placed.status();
+    result[side].emplace(*std::move(placed));
   }
   const bool changed = (result[0] && result[0]->changed) || (result[1] && result[1]->changed);
   if (!changed) return PlaceResult{self, false};

@@ -152,7 +152,8 @@ class SparseMerkleTree {
       for (auto& s : siblings) s.emplace_back(height, sibling);
     }
   };
-  absl::StatusOr<PlaceResult> PlaceBatch(const std::optional<Entry>& at, BatchItems items);
+  // The walk at the node `at` kept under `hint` (null: an empty subtree).
+  absl::StatusOr<PlaceResult> PlaceBatch(const NodeRef* at, NodeHint hint, BatchItems items);
   // `self` is the node at the position, `node` its content (self.value == node.value).
   absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, const Node& node, BatchItems items);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
