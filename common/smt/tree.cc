@@ -124,9 +124,7 @@ void SparseMerkleTree<Hasher>::RehashBranch(int32_t index, int fork, const Bytes
 }
 
 template <typename Hasher>
-typename SparseMerkleTree<Hasher>::Entry SparseMerkleTree<Hasher>::MakeBranch(const Entry& a,
-                                                                              const Entry& b,
-                                                                              int fork) {
+void SparseMerkleTree<Hasher>::MakeBranch(const Entry& a, const Entry& b, int fork, Entry* out) {
   const NodeRef ref{static_cast<uint16_t>(fork + 1), ClearBitsBelow(a.ref.path, fork + 1)};
   Node node;
   node.kind = Node::Kind::kBranch;
@@ -134,7 +132,9 @@ typename SparseMerkleTree<Hasher>::Entry SparseMerkleTree<Hasher>::MakeBranch(co
   SetChild(index, fork, GetBit(a.ref.path, fork), a);
   SetChild(index, fork, GetBit(b.ref.path, fork), b);
   RehashBranch(index, fork, ref.path);
-  return Entry{ref, MergeValue(), kNoHint, index};
+  out->ref = ref;
+  out->hint = kNoHint;
+  out->pending = index;
 }
 
 template <typename Hasher>
@@ -182,7 +182,9 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     // `m` lies beside this subtree: a new fork joins them (nothing to do to delete an absent key).
     if (m.value.IsZero()) return PlaceResult{self, false};
     POM_RETURN_IF_ERROR(PutSimple(m, kind));
-    return PlaceResult{MakeBranch(self, m, fork), true};
+    PlaceResult placed{Entry(), true};
+    MakeBranch(self, m, fork, &*placed.top);
+    return placed;
   }
   if (at->level == m.ref.level) {
     if (node.kind == Node::Kind::kLeaf && kind == Node::Kind::kLeaf) {
@@ -250,9 +252,9 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
   PrefetchPaths(leaves);
   std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
   DiscardPending();
-  POM_ASSIGN_OR_RETURN(PlaceResult result,
-                       PlaceBatch(top_ ? &top_->ref : nullptr, top_ ? top_->hint : kNoHint,
-                                  BatchItems{leaves, siblings}));
+  PlaceResult result;
+  POM_RETURN_IF_ERROR(PlaceBatch(top_ ? &top_->ref : nullptr, top_ ? top_->hint : kNoHint,
+                                 BatchItems{leaves, siblings}, &result));
   POM_RETURN_IF_ERROR(Flush(&result.top));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
   if (multiproof) {
@@ -300,21 +302,24 @@ void SparseMerkleTree<Hasher>::PrefetchPaths(std::span<const SmtLeaf> leaves) co
 }
 
 template <typename Hasher>
-absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::BuildBatch(
-    BatchItems items) {
+absl::Status SparseMerkleTree<Hasher>::BuildBatch(BatchItems items, PlaceResult* out) {
   std::vector<SmtLeaf> present;
   for (const SmtLeaf& l : items.leaves) {
     if (!l.value.IsZero()) present.push_back(l);
   }
-  if (present.empty()) return PlaceResult{std::nullopt, false};
-  POM_ASSIGN_OR_RETURN(Entry top, BuildRange(present, false));
-  return PlaceResult{top, true};
+  out->changed = !present.empty();
+  if (present.empty()) {
+    out->top.reset();
+    return absl::OkStatus();
+  }
+  POM_ASSIGN_OR_RETURN(out->top.emplace(), BuildRange(present, false));
+  return absl::OkStatus();
 }
 
 template <typename Hasher>
-absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatch(
-    const NodeRef* at, NodeHint hint, BatchItems items) {
-  if (at == nullptr) return BuildBatch(items);
+absl::Status SparseMerkleTree<Hasher>::PlaceBatch(const NodeRef* at, NodeHint hint,
+                                                  BatchItems items, PlaceResult* out) {
+  if (at == nullptr) return BuildBatch(items, out);
   // Field by field: an Entry assembled in a temporary and copied stalls on store forwarding.
   Entry self;
   self.ref = *at;
@@ -323,16 +328,27 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
   // nodes at other refs, and reads a node it deleted only before putting anything.
   if (const Node* kept = store_->Peek(self.ref, self.hint)) {
     self.value = kept->value;
-    return PlaceBatchAt(self, *kept, items);
+    return PlaceBatchAt(self, *kept, items, out);
   }
   POM_ASSIGN_OR_RETURN(Node node, Load(self.ref, &self.hint));
   self.value = node.value;
-  return PlaceBatchAt(self, node, items);
+  return PlaceBatchAt(self, node, items, out);
 }
 
 template <typename Hasher>
-absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<Hasher>::PlaceBatchAt(
-    const Entry& self, const Node& node, BatchItems items) {
+absl::Status SparseMerkleTree<Hasher>::PlaceBatchAt(const Entry& self, const Node& node,
+                                                    BatchItems items, PlaceResult* out) {
+  // Results are written into `*out` field by field (see PlaceBatch).
+  auto unchanged = [&] {
+    out->top = self;
+    out->changed = false;
+    return absl::OkStatus();
+  };
+  auto emptied_here = [&] {
+    out->top.reset();
+    out->changed = true;
+    return absl::OkStatus();
+  };
   const NodeRef& at = self.ref;
   const std::span<const SmtLeaf> leaves = items.leaves;
   // Sorted: the highest bit at which any item leaves this subtree's path is where the first or
@@ -349,16 +365,22 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
         leaves.begin());
     const BatchItems own = own_side == 0 ? items.first(left_size) : items.subspan(left_size);
     const BatchItems other = own_side == 0 ? items.subspan(left_size) : items.first(left_size);
-    PlaceResult mine{self, false};
+    PlaceResult mine;
     if (own.leaves.empty()) {
       if (!other.siblings.empty()) other.AddSibling(fork, Lift(hasher_, node.value, at.level, at.path, fork));
+      mine.top = self;
     } else {
-      POM_ASSIGN_OR_RETURN(mine, PlaceBatchAt(self, node, own));
+      POM_RETURN_IF_ERROR(PlaceBatchAt(self, node, own, &mine));
     }
-    POM_ASSIGN_OR_RETURN(PlaceResult beside, BuildBatch(other));
-    if (!beside.top) return mine;
-    if (!mine.top) return beside;
-    return PlaceResult{MakeBranch(*mine.top, *beside.top, fork), true};
+    PlaceResult beside;
+    POM_RETURN_IF_ERROR(BuildBatch(other, &beside));
+    if (!beside.top || !mine.top) {
+      *out = beside.top ? beside : mine;
+      return absl::OkStatus();
+    }
+    MakeBranch(*mine.top, *beside.top, fork, &out->top.emplace());
+    out->changed = true;
+    return absl::OkStatus();
   }
   // Every item lies inside this subtree.
   if (node.kind == Node::Kind::kOpaque) return PrunedError(leaves.front().key, at.level);
@@ -367,12 +389,15 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     const SmtLeaf& leaf = leaves.front();
     if (leaf.value.IsZero()) {
       POM_RETURN_IF_ERROR(store_->DeleteHinted(at, self.hint));
-      return PlaceResult{std::nullopt, true};
+      return emptied_here();
     }
-    if (node.value == MergeValue::FromValue(leaf.value)) return PlaceResult{self, false};
-    Entry updated{at, MergeValue::FromValue(leaf.value), self.hint};
-    POM_RETURN_IF_ERROR(PutSimple(updated, Node::Kind::kLeaf));
-    return PlaceResult{updated, true};
+    if (node.value == MergeValue::FromValue(leaf.value)) return unchanged();
+    Entry& updated = out->top.emplace();
+    updated.ref = at;
+    updated.value = MergeValue::FromValue(leaf.value);
+    updated.hint = self.hint;
+    out->changed = true;
+    return PutSimple(updated, Node::Kind::kLeaf);
   }
   const int h = at.level - 1;
   const size_t left_size = static_cast<size_t>(
@@ -380,36 +405,47 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
                            [h](const SmtLeaf& l) { return GetBit(l.key, h) == 0; }) -
       leaves.begin());
   const std::array<BatchItems, 2> side_items{items.first(left_size), items.subspan(left_size)};
-  std::optional<PlaceResult> result[2];
+  PlaceResult result[2];
+  bool visited[2] = {false, false};
   for (int side = 0; side < 2; ++side) {
     const BatchItems& mine = side_items[side];
     if (mine.leaves.empty()) continue;
     // Alone on this side of the fork: the other side is every item's sibling here.
     if (side_items[1 - side].leaves.empty()) mine.AddSibling(h, node.child_lifted[1 - side]);
-    absl::StatusOr<PlaceResult> placed = PlaceBatch(&node.child[side], node.child_hint[side], mine);
-    if (!placed.ok()) return placed.status();
-    result[side].emplace(*std::move(placed));
+    POM_RETURN_IF_ERROR(PlaceBatch(&node.child[side], node.child_hint[side], mine, &result[side]));
+    visited[side] = true;
   }
-  const bool changed = (result[0] && result[0]->changed) || (result[1] && result[1]->changed);
-  if (!changed) return PlaceResult{self, false};
-  const bool emptied[2] = {result[0] && !result[0]->top, result[1] && !result[1]->top};
+  const bool changed = (visited[0] && result[0].changed) || (visited[1] && result[1].changed);
+  if (!changed) return unchanged();
+  const bool emptied[2] = {visited[0] && !result[0].top, visited[1] && !result[1].top};
   if (emptied[0] || emptied[1]) {
     // A side emptied: the fork disappears and the other side (if any) takes its place.
     POM_RETURN_IF_ERROR(store_->DeleteHinted(at, self.hint));
-    if (emptied[0] && emptied[1]) return PlaceResult{std::nullopt, true};
+    if (emptied[0] && emptied[1]) return emptied_here();
     const int other = emptied[0] ? 1 : 0;
-    if (result[other]) return PlaceResult{result[other]->top, true};
-    Entry kept = ChildAt(node, other);
+    out->changed = true;
+    if (visited[other]) {
+      out->top = result[other].top;
+      return absl::OkStatus();
+    }
+    Entry& kept = out->top.emplace();
+    kept.ref = node.child[other];
+    kept.hint = node.child_hint[other];
     POM_ASSIGN_OR_RETURN(Node other_node, Load(kept.ref, &kept.hint));
     kept.value = other_node.value;
-    return PlaceResult{kept, true};
+    return absl::OkStatus();
   }
   const int32_t index = AddPending(at, self.hint, node);
   for (int side = 0; side < 2; ++side) {
-    if (result[side] && result[side]->changed) SetChild(index, h, side, *result[side]->top);
+    if (visited[side] && result[side].changed) SetChild(index, h, side, *result[side].top);
   }
   RehashBranch(index, h, at.path);
-  return PlaceResult{Entry{at, MergeValue(), self.hint, index}, true};
+  Entry& top = out->top.emplace();
+  top.ref = at;
+  top.hint = self.hint;
+  top.pending = index;
+  out->changed = true;
+  return absl::OkStatus();
 }
 
 template <typename Hasher>
@@ -498,8 +534,9 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::Entry> SparseMerkleTree<Hasher
   const size_t left_size = static_cast<size_t>(split - leaves.begin());
   POM_ASSIGN_OR_RETURN(Entry left, BuildRange(leaves.first(left_size), flush));
   POM_ASSIGN_OR_RETURN(Entry right, BuildRange(leaves.subspan(left_size), flush));
-  if (!flush) return MakeBranch(left, right, fork);
-  std::optional<Entry> stored = MakeBranch(left, right, fork);
+  std::optional<Entry> stored(std::in_place);
+  MakeBranch(left, right, fork, &*stored);
+  if (!flush) return *stored;
   POM_RETURN_IF_ERROR(Flush(&stored));
   return *stored;
 }

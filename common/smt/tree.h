@@ -120,7 +120,8 @@ class SparseMerkleTree {
   void SetChild(int32_t p, int fork, int side, const Entry& child);
   // Plans pending branch `p`'s value: the fork hash of its two children's hashes.
   void RehashBranch(int32_t p, int fork, const Bytes32& path);
-  Entry MakeBranch(const Entry& a, const Entry& b, int fork);
+  // Plans the new branch over `a` and `b` forking at `fork`; `*out` becomes its (pending) entry.
+  void MakeBranch(const Entry& a, const Entry& b, int fork, Entry* out);
   // Hashes the plan in waves, stores every pending branch (children first) and makes `*e`, if
   // given and pending, a stored entry. Ends the operation's plan.
   absl::Status Flush(std::optional<Entry>* e);
@@ -153,11 +154,12 @@ class SparseMerkleTree {
     }
   };
   // The walk at the node `at` kept under `hint` (null: an empty subtree).
-  absl::StatusOr<PlaceResult> PlaceBatch(const NodeRef* at, NodeHint hint, BatchItems items);
+  // Results go to `*out`, written in place.
+  absl::Status PlaceBatch(const NodeRef* at, NodeHint hint, BatchItems items, PlaceResult* out);
   // `self` is the node at the position, `node` its content (self.value == node.value).
-  absl::StatusOr<PlaceResult> PlaceBatchAt(const Entry& self, const Node& node, BatchItems items);
+  absl::Status PlaceBatchAt(const Entry& self, const Node& node, BatchItems items, PlaceResult* out);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
-  absl::StatusOr<PlaceResult> BuildBatch(BatchItems items);
+  absl::Status BuildBatch(BatchItems items, PlaceResult* out);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
   // Walks the union of the sorted leaves' paths one level at a time, starting every node of a
   // level on its way into the CPU cache before reading any of them: the nodes a batch update is
