@@ -62,10 +62,7 @@ absl::Status SparseMerkleTree<Hasher>::SetTop(const std::optional<Entry>& top) {
 
 template <typename Hasher>
 int32_t SparseMerkleTree<Hasher>::AddPending(const NodeRef& ref, NodeHint hint, const Node& node) {
-  PendingNode& p = pending_.emplace_back();
-  p.ref = ref;
-  p.hint = hint;
-  p.node = node;
+  pending_.emplace_back(ref, hint, node);
   return static_cast<int32_t>(pending_.size() - 1);
 }
 

@@ -90,6 +90,8 @@ class SparseMerkleTree {
   // A branch the current operation writes, stored by Flush once its hashes are computed. Each
   // operand, when set, names the planned hash that fills the matching field.
   struct PendingNode {
+    // Constructed straight from the node: a default-constructed one would be zeroed first.
+    PendingNode(const NodeRef& r, NodeHint h, const Node& n) : ref(r), hint(h), node(n) {}
     NodeRef ref;
     NodeHint hint = kNoHint;
     Node node;
