@@ -35,7 +35,11 @@ uint32_t MemoryNodeStore::Arena<Slot>::Allocate() {
   }
   // Slot numbers stay below kInnerBit.
   POM_CHECK(size_ < kInnerBit);
-  if ((size_ & (kChunkSize - 1)) == 0) chunks_.push_back(std::make_unique<Slot[]>(kChunkSize));
+  if (size_ == capacity_) {
+    const uint32_t n = chunks_.size() <= kDoublings ? uint32_t{64} << chunks_.size() : kMaxChunk;
+    chunks_.push_back(std::make_unique<Slot[]>(n));
+    capacity_ += n;
+  }
   return size_++;
 }
 

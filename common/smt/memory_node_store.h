@@ -9,6 +9,7 @@
 // Thread-safety: not thread-safe; one owner.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -53,25 +54,35 @@ class MemoryNodeStore final : public NodeStore {
     Node node;
   };
 
-  // Slots in fixed-size chunks, so none ever moves; freed numbers are reused first.
+  // Slots in chunks that never move; freed numbers are reused first. Chunks grow from 64 slots,
+  // doubling up to kMaxChunk, then stay at kMaxChunk: a small store costs little to create, and
+  // a large one never stalls on allocating (and zeroing) one huge chunk.
   template <typename Slot>
   class Arena {
    public:
-    Slot* Find(uint32_t i) {
-      return i < size_ ? &chunks_[i >> kChunkBits][i & (kChunkSize - 1)] : nullptr;
-    }
-    const Slot* Find(uint32_t i) const {
-      return i < size_ ? &chunks_[i >> kChunkBits][i & (kChunkSize - 1)] : nullptr;
-    }
+    Slot* Find(uint32_t i) { return i < size_ ? At(i) : nullptr; }
+    const Slot* Find(uint32_t i) const { return i < size_ ? At(i) : nullptr; }
     uint32_t Allocate();
     void Free(uint32_t i) { free_.push_back(i); }
 
    private:
-    static constexpr int kChunkBits = 14;
-    static constexpr uint32_t kChunkSize = uint32_t{1} << kChunkBits;
+    static constexpr int kFirstBits = 6;
+    static constexpr int kDoublings = 8;  // chunks of 64, 128, ..., 16384 slots
+    static constexpr uint32_t kMaxChunk = uint32_t{64} << kDoublings;
+    static constexpr uint32_t kGrowing = (uint32_t{2} * kMaxChunk - 1) - 63;  // slots in them
+    Slot* At(uint32_t i) const {
+      if (i < kGrowing) {
+        const uint32_t q = (i >> kFirstBits) + 1;
+        const int c = std::bit_width(q) - 1;
+        return &chunks_[c][i - (((uint32_t{1} << c) - 1) << kFirstBits)];
+      }
+      const uint32_t j = i - kGrowing;
+      return &chunks_[kDoublings + 1 + j / kMaxChunk][j % kMaxChunk];
+    }
     std::vector<std::unique_ptr<Slot[]>> chunks_;
     std::vector<uint32_t> free_;
     uint32_t size_ = 0;
+    uint32_t capacity_ = 0;
   };
 
   // Where `ref` is kept: `hint` if it checks out, else the index's answer; kNoHint if absent.

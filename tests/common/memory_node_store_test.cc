@@ -141,8 +141,13 @@ TEST(MemoryNodeStore, TreeOverHintedStoreMatchesFreshReads) {
   ASSERT_TRUE(tree.ok());
   std::map<Bytes32, Bytes32, Bytes32NumericLess> model;
   std::vector<Bytes32> keys;
-  for (int i = 0; i < 3000; ++i) keys.push_back(rng.NextBytes32());
-  for (int round = 0; round < 400; ++round) {
+  // Enough keys for the arenas to pass their growing chunks (32,704 slots) into fixed ones.
+  for (int i = 0; i < 50000; ++i) keys.push_back(rng.NextBytes32());
+  std::vector<SmtLeaf> initial;
+  for (size_t i = 0; i < 40000; ++i) initial.push_back({keys[i], rng.NextBytes32()});
+  for (const SmtLeaf& l : initial) model[l.key] = l.value;
+  ASSERT_TRUE(tree->BuildFromLeaves(initial).ok());
+  for (int round = 0; round < 2000; ++round) {
     std::vector<SmtLeaf> batch;
     absl::flat_hash_map<Bytes32, bool> used;
     const int n = static_cast<int>(rng.Uniform(1, 12));
