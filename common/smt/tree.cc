@@ -248,6 +248,8 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
   POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
   PrefetchPaths(leaves);
   std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
+  // A path at 10^6 leaves has ~20-25 siblings: one allocation each instead of a doubling chain.
+  for (auto& s : siblings) s.reserve(32);
   DiscardPending();
   PlaceResult result;
   POM_RETURN_IF_ERROR(PlaceBatch(top_ ? &top_->ref : nullptr, top_ ? top_->hint : kNoHint,
