@@ -10,6 +10,10 @@
 //   POM_ASSIGN_OR_RETURN(auto proof, tree.Multiproof(keys));
 //   smt::ComputeMultiproofRoot(hasher, proof, leaves) == tree.root()
 //
+// Each mutation records the branches it writes and plans their hashes; at its end the hashes
+// are computed in waves (hash_waves.h) and the branches stored, children first. Children are
+// reached through the store's hints (node_store.h).
+//
 // Errors: operations return the store's errors; DataLoss if a referenced node is missing;
 // FailedPrecondition for keys inside a pruned (opaque) subtree. After a store error the tree
 // may be partly updated: reopen it from a consistent store.
