@@ -75,32 +75,31 @@ void SparseMerkleTree<Hasher>::SetChild(int32_t index, int fork, int side, const
   branch.child_hint[side] = child.hint;
   p.child[side] = child.pending;
   const int level = child.ref.level;
+  MergeValue& lifted = branch.child_lifted[side];
+  p.lifted[side] = HashWaves::kNone;
+  p.hash[side] = HashWaves::kNone;
+  // The child's value as an operand: a pending branch's is planned (always a plain value).
+  HashOperand value = HashWaves::kNone;
+  bool needs_base = false;
   if (child.pending >= 0) {
-    // A pending branch's value is a plain value, known after Flush.
-    const HashOperand value = pending_[child.pending].value;
+    value = pending_[child.pending].value;
     if (fork == level) {
-      branch.child_lifted[side] = MergeValue();
+      lifted = MergeValue();  // a plain value, filled at Flush
       p.lifted[side] = value;
       p.hash[side] = value;
       return;
     }
-    // Lift's shape for a plain value: its base is the hash planned next.
-    branch.child_lifted[side] = MergeValue::MergeWithZero(
-        Bytes32(), BitsInRange(child.ref.path, level, fork), static_cast<uint8_t>(fork - level));
-    p.lifted[side] = waves_.Add(Kind::kBase, static_cast<uint8_t>(level),
-                                ParentPath(child.ref.path, level), value);
-    p.hash[side] = waves_.Add(Kind::kMergeZeros, branch.child_lifted[side].zero_count,
-                              branch.child_lifted[side].zero_bits, p.lifted[side]);
-    return;
+    // Lift's shape for a plain value; its base is the hash planned below.
+    lifted = MergeValue::MergeWithZero(Bytes32(), BitsInRange(child.ref.path, level, fork),
+                                       static_cast<uint8_t>(fork - level));
+    needs_base = true;
+  } else {
+    lifted = LiftShape(child.value, level, child.ref.path, fork, &needs_base);
+    if (needs_base) value = waves_.Copy(child.value.value);
   }
-  bool needs_base = false;
-  MergeValue& lifted = branch.child_lifted[side];
-  lifted = LiftShape(child.value, level, child.ref.path, fork, &needs_base);
-  p.lifted[side] = HashWaves::kNone;
-  p.hash[side] = HashWaves::kNone;
   if (needs_base) {
     p.lifted[side] = waves_.Add(Kind::kBase, static_cast<uint8_t>(level),
-                                ParentPath(child.ref.path, level), waves_.Copy(child.value.value));
+                                ParentPath(child.ref.path, level), value);
     p.hash[side] = waves_.Add(Kind::kMergeZeros, lifted.zero_count, lifted.zero_bits, p.lifted[side]);
   } else if (lifted.kind == MergeValue::Kind::kMergeWithZero) {
     p.hash[side] = waves_.Add(Kind::kMergeZeros, lifted.zero_count, lifted.zero_bits,
@@ -271,19 +270,13 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
 template <typename Hasher>
 void SparseMerkleTree<Hasher>::PrefetchPaths(std::span<const SmtLeaf> leaves) const {
   if (!top_ || leaves.empty()) return;
-  // A node to visit and the items [first, last) that may lie inside it. The refs point into
-  // top_ and into nodes the store keeps (nothing changes them during the walk).
-  struct Visit {
-    const NodeRef* ref;
-    NodeHint hint;
-    uint32_t first, last;
-  };
-  std::vector<Visit> frontier{{&top_->ref, top_->hint, 0, static_cast<uint32_t>(leaves.size())}};
-  std::vector<Visit> next;
+  std::vector<PrefetchVisit>& frontier = prefetch_frontier_;
+  std::vector<PrefetchVisit>& next = prefetch_next_;
+  frontier.assign(1, PrefetchVisit{&top_->ref, top_->hint, 0, static_cast<uint32_t>(leaves.size())});
   while (!frontier.empty()) {
-    for (const Visit& v : frontier) store_->Prefetch(v.hint);
+    for (const PrefetchVisit& v : frontier) store_->Prefetch(v.hint);
     next.clear();
-    for (const Visit& v : frontier) {
+    for (const PrefetchVisit& v : frontier) {
       const Node* node = store_->Peek(*v.ref, v.hint);
       if (node == nullptr || node->kind != Node::Kind::kBranch) continue;
       const int level = v.ref->level;

@@ -172,11 +172,19 @@ class SparseMerkleTree {
   // about to visit then arrive together, not one cache miss after another. Only what the store
   // lets it Peek at is walked; changes nothing.
   void PrefetchPaths(std::span<const SmtLeaf> leaves) const;
+  // A node PrefetchPaths visits and the items [first, last) that may lie inside it. The ref
+  // points into top_ or into a node the store keeps (nothing changes them during the walk).
+  struct PrefetchVisit {
+    const NodeRef* ref;
+    NodeHint hint;
+    uint32_t first, last;
+  };
 
   NodeStore* store_;
   mutable Hasher hasher_;
   std::vector<PendingNode> pending_;
   HashWaves waves_;
+  mutable std::vector<PrefetchVisit> prefetch_frontier_, prefetch_next_;  // PrefetchPaths' scratch
   std::optional<Entry> top_;
   Bytes32 root_;
 };
