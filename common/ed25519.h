@@ -14,7 +14,14 @@ namespace pom {
 
 struct PublicKey {
   std::array<uint8_t, 32> bytes{};
-  friend bool operator==(const PublicKey&, const PublicKey&) = default;
+  // Word-wise: the defaulted form calls memcmp, and keys are compared on every balance, nonce
+  // and ownership check.
+  friend bool operator==(const PublicKey& a, const PublicKey& b) {
+    uint64_t x[4], y[4];
+    std::memcpy(x, a.bytes.data(), 32);
+    std::memcpy(y, b.bytes.data(), 32);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+  }
   // Hashes the first 16 bytes only: keys are curve points nobody can choose byte by byte
   // (matching 16 bytes of a given key takes ~2^128 key generations, of any two ~2^64), absl's
   // hash is seeded per process, and 16 bytes mix as two words instead of through the long-input

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
-#include "common/rules/rules.h"
+#include "common/rules/apply.h"
 #include "common/status_macros.h"
 
 namespace pom::matcher {
@@ -72,7 +72,7 @@ absl::StatusOr<rules::Outcome> Engine::SubmitUnproved(const rules::Command& comm
   POM_RETURN_IF_ERROR(Admit(command));
   ++sequence_;
   const rules::Context context{rules::Sequence{sequence_}, options_.operator_account};
-  absl::StatusOr<rules::Outcome> outcome = rules::Apply(state_, context, command);
+  absl::StatusOr<rules::Outcome> outcome = rules::ApplyTo(state_, context, command);
   if (!outcome.ok()) return Halt(outcome.status());
   absl::Status ledger = ledger_.ApplyEvent(command, *outcome);
   if (!ledger.ok()) return Halt(ledger);

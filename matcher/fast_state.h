@@ -11,6 +11,8 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "matcher/cached_map.h"
 #include "common/rules/state.h"
 #include "common/smt/multiproof.h"
 
@@ -26,6 +28,28 @@ struct U128Hash {
 
 class FastState final : public rules::State {
  public:
+  FastState() = default;
+  // Copies and moves start with an empty book cache (it points into the source's books).
+  FastState(const FastState& other) : balances_(other.balances_), nonces_(other.nonces_), books_(other.books_) {}
+  FastState(FastState&& other) noexcept
+      : balances_(std::move(other.balances_)), nonces_(std::move(other.nonces_)), books_(std::move(other.books_)) {
+    other.cache_ = {};
+  }
+  FastState& operator=(const FastState& other) {
+    if (this != &other) *this = FastState(other);
+    return *this;
+  }
+  FastState& operator=(FastState&& other) noexcept {
+    balances_ = std::move(other.balances_);
+    nonces_ = std::move(other.nonces_);
+    books_ = std::move(other.books_);
+    cache_ = {};
+    other.cache_ = {};
+    return *this;
+  }
+
+  // The State accessors, defined below so that the rules instantiated for FastState
+  // (rules::ApplyTo) inline them. None fails.
   absl::StatusOr<rules::Balance> GetBalance(const rules::AccountId& user,
                                             rules::Currency currency) override;
   absl::Status SetBalance(const rules::AccountId& user, rules::Currency currency,
@@ -69,12 +93,52 @@ class FastState final : public rules::State {
     rules::MarketRecord record;
     rules::BookSizes sizes;
     rules::BestPrices best;
-    absl::flat_hash_map<u128, rules::PageRecord, U128Hash> pages;
-    absl::flat_hash_map<u128, Amount, U128Hash> volumes;
-    absl::flat_hash_map<uint64_t, rules::OrderRecord> orders;
+    CachedMap<u128, rules::PageRecord, U128Hash> pages;
+    CachedMap<u128, Amount, U128Hash> volumes;
+    CachedMap<uint64_t, rules::OrderRecord> orders;
     absl::btree_set<u128> bid_prices;  // levels with a page, per side
     absl::btree_set<u128> ask_prices;
     bool exists = false;
+
+    absl::btree_set<u128>& PricesOf(rules::Side side) {
+      return side == rules::Side::kBuy ? bid_prices : ask_prices;
+    }
+    // Where FindNeighbours found that `price` would go in its side's set; valid while
+    // `prices_version` (bumped by every insert and erase in either set) is unchanged. A copied
+    // or moved book starts without one (version 0 never matches): `at` points into the source.
+    struct InsertHint {
+      rules::Side side = rules::Side::kBuy;
+      u128 price = 0;
+      absl::btree_set<u128>::const_iterator at;
+      uint64_t version = 0;
+      InsertHint() = default;
+      void Set(rules::Side s, u128 p, absl::btree_set<u128>::const_iterator a, uint64_t v) {
+        side = s;
+        price = p;
+        at = a;
+        version = v;
+      }
+      InsertHint(const InsertHint&) {}
+      InsertHint& operator=(const InsertHint&) {
+        version = 0;
+        return *this;
+      }
+    };
+    InsertHint insert_hint;
+    uint64_t prices_version = 1;
+    void ListPrice(rules::Side side, u128 price) {
+      absl::btree_set<u128>& prices = PricesOf(side);
+      if (insert_hint.version == prices_version && insert_hint.side == side && insert_hint.price == price) {
+        prices.insert(insert_hint.at, price);
+      } else {
+        prices.insert(price);
+      }
+      ++prices_version;
+    }
+    void UnlistPrice(rules::Side side, u128 price) {
+      PricesOf(side).erase(price);
+      ++prices_version;
+    }
   };
   const Book* FindBook(rules::MarketId market) const;
   void ForEachMarket(const std::function<void(rules::MarketId, const Book&)>& f) const;
@@ -90,12 +154,152 @@ class FastState final : public rules::State {
     }
   };
 
-  Book& BookOf(rules::MarketId market) { return books_[market]; }
+  // The book of `market`, created empty if absent (writes), or nullptr (reads). Books live in
+  // a node map, so the one-entry cache of the last one used stays valid as others are added.
+  Book& BookOf(rules::MarketId market) {
+    if (cache_.book != nullptr && cache_.market == market) return *cache_.book;
+    Book& book = books_[market];
+    cache_ = {market, &book};
+    return book;
+  }
+  Book* FindBookForUpdate(rules::MarketId market) {
+    if (cache_.book != nullptr && cache_.market == market) return cache_.book;
+    auto it = books_.find(market);
+    if (it == books_.end()) return nullptr;
+    cache_ = {market, &it->second};
+    return &it->second;
+  }
+  struct BookCache {
+    rules::MarketId market;
+    Book* book = nullptr;
+  };
 
-  absl::flat_hash_map<BalanceKey, rules::Balance> balances_;
-  absl::flat_hash_map<rules::AccountId, uint64_t> nonces_;
-  absl::flat_hash_map<rules::MarketId, Book> books_;
+  CachedMap<BalanceKey, rules::Balance> balances_;
+  CachedMap<rules::AccountId, uint64_t> nonces_;
+  absl::node_hash_map<rules::MarketId, Book> books_;
+  BookCache cache_;
 };
+
+inline absl::StatusOr<rules::Balance> FastState::GetBalance(const rules::AccountId& user, rules::Currency c) {
+  const rules::Balance* b = balances_.Find(BalanceKey{user, c});
+  return b == nullptr ? rules::Balance() : *b;
+}
+
+inline absl::Status FastState::SetBalance(const rules::AccountId& user, rules::Currency c, const rules::Balance& b) {
+  if (b.available.IsZero() && b.frozen.IsZero()) {
+    balances_.Erase(BalanceKey{user, c});
+  } else {
+    balances_.Put(BalanceKey{user, c}, b);
+  }
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<rules::BookSizes> FastState::GetBookSizes(rules::MarketId m) {
+  const Book* book = FindBookForUpdate(m);
+  return book == nullptr ? rules::BookSizes() : book->sizes;
+}
+
+inline absl::Status FastState::SetBookSizes(rules::MarketId m, const rules::BookSizes& sizes) {
+  BookOf(m).sizes = sizes;
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<rules::BestPrices> FastState::GetBestPrices(rules::MarketId m) {
+  const Book* book = FindBookForUpdate(m);
+  return book == nullptr ? rules::BestPrices() : book->best;
+}
+
+inline absl::Status FastState::SetBestPrices(rules::MarketId m, const rules::BestPrices& best) {
+  BookOf(m).best = best;
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<Amount> FastState::GetPageVolume(rules::MarketId m, Price price) {
+  Book* book = FindBookForUpdate(m);
+  if (book == nullptr) return Amount();
+  const Amount* v = book->volumes.Find(price.raw());
+  return v == nullptr ? Amount() : *v;
+}
+
+inline absl::Status FastState::SetPageVolume(rules::MarketId m, Price price, Amount volume) {
+  Book& book = BookOf(m);
+  if (volume.IsZero()) {
+    book.volumes.Erase(price.raw());
+  } else {
+    book.volumes.Put(price.raw(), volume);
+  }
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<std::optional<rules::OrderRecord>> FastState::GetOrder(rules::MarketId m, rules::OrderId id) {
+  Book* book = FindBookForUpdate(m);
+  if (book == nullptr) return std::nullopt;
+  const rules::OrderRecord* o = book->orders.Find(id.value);
+  if (o == nullptr) return std::nullopt;
+  return *o;
+}
+
+inline absl::Status FastState::SetOrder(rules::MarketId m, rules::OrderId id,
+                                 const std::optional<rules::OrderRecord>& order) {
+  Book& book = BookOf(m);
+  if (order) {
+    book.orders.Put(id.value, *order);
+  } else {
+    book.orders.Erase(id.value);
+  }
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(rules::MarketId m, Price price) {
+  Book* book = FindBookForUpdate(m);
+  if (book == nullptr) return std::nullopt;
+  const rules::PageRecord* p = book->pages.Find(price.raw());
+  if (p == nullptr) return std::nullopt;
+  return *p;
+}
+
+inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std::optional<rules::PageRecord>& page) {
+  Book& book = BookOf(m);
+  rules::PageRecord* existing = book.pages.Find(price.raw());
+  // The price sets change only when a level appears, disappears or changes side; most calls
+  // update the record of a level that stays.
+  const bool listed = existing != nullptr && page && page->side == existing->side;
+  if (existing != nullptr && !listed) book.UnlistPrice(existing->side, price.raw());
+  if (page) {
+    if (!listed) book.ListPrice(page->side, price.raw());
+    if (existing != nullptr) {
+      *existing = *page;
+    } else {
+      book.pages.Put(price.raw(), *page);
+    }
+  } else if (existing != nullptr) {
+    book.pages.Erase(price.raw());
+  }
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<uint64_t> FastState::GetNonce(const rules::AccountId& user) {
+  const uint64_t* n = nonces_.Find(user);
+  return n == nullptr ? 0 : *n;
+}
+
+inline absl::Status FastState::SetNonce(const rules::AccountId& user, uint64_t nonce) {
+  nonces_.Put(user, nonce);
+  return absl::OkStatus();
+}
+
+inline absl::StatusOr<std::optional<rules::MarketRecord>> FastState::GetMarket(rules::MarketId m) {
+  const Book* book = FindBookForUpdate(m);
+  if (book == nullptr || !book->exists) return std::nullopt;
+  return book->record;
+}
+
+inline absl::Status FastState::SetMarket(rules::MarketId m, const rules::MarketRecord& record) {
+  Book& book = BookOf(m);
+  book.record = record;
+  book.exists = true;
+  return absl::OkStatus();
+}
 
 // Every non-zero tree leaf (key and value) that `state` implies, in no particular order: building
 // a tree from them gives the root of the state.

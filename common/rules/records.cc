@@ -331,15 +331,5 @@ void RecordHashesOfEncodings(std::span<const RecordEncoding> records, std::span<
   hasher.DigestMany(jobs);
 }
 
-namespace {
-u128 Pow10(int n) {
-  u128 v = 1;
-  for (int i = 0; i < n; ++i) v *= 10;
-  return v;
-}
-}  // namespace
-
-u128 TickOf(const MarketRecord& m) { return Pow10(kScaleDecimals - m.price_decimals); }
-u128 LotOf(const MarketRecord& m) { return Pow10(kScaleDecimals - m.amount_decimals); }
 
 }  // namespace pom::rules

@@ -161,8 +161,18 @@ struct RecordEncoding {
 };
 void RecordHashesOfEncodings(std::span<const RecordEncoding> records, std::span<Bytes32> out);
 
+// 10^n for n in [0, 18]; 1 for n < 0 (decimals above 18 in a decoded record).
+inline u128 Pow10Clamped(int n) {
+  static constexpr uint64_t kPowers[] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL,
+      1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+      1000000000000ULL, 10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+      10000000000000000ULL, 100000000000000000ULL, 1000000000000000000ULL};
+  static_assert(sizeof(kPowers) / sizeof(kPowers[0]) == kScaleDecimals + 1);
+  return n <= 0 ? 1 : kPowers[n];
+}
+
 // Tick and lot of a market: 10^(18 - decimals).
-u128 TickOf(const MarketRecord& m);
-u128 LotOf(const MarketRecord& m);
+inline u128 TickOf(const MarketRecord& m) { return Pow10Clamped(kScaleDecimals - m.price_decimals); }
+inline u128 LotOf(const MarketRecord& m) { return Pow10Clamped(kScaleDecimals - m.amount_decimals); }
 
 }  // namespace pom::rules
