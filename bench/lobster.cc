@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "bench/cycle_clock.h"
 #include "common/status_macros.h"
 #include "matcher/engine.h"
 
@@ -256,6 +258,7 @@ class Replayer {
   }
 
   matcher::Engine& engine() { return *engine_; }
+  // Per message, in CycleClock ticks.
   std::vector<int64_t>& latencies() { return latencies_; }
   uint64_t timed_events() const { return timed_events_; }
   uint64_t untimed_events() const { return untimed_events_; }
@@ -282,9 +285,9 @@ class Replayer {
   }
 
   absl::StatusOr<Outcome> Timed(const AccountId& who, CommandBody body) {
-    const auto start = std::chrono::steady_clock::now();
+    const uint64_t start = bench::CycleClock::Now();
     absl::StatusOr<Outcome> out = Submit(who, std::move(body));
-    pending_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+    pending_ticks_ += bench::CycleClock::Now() - start;
     ++timed_events_;
     return out;
   }
@@ -296,8 +299,8 @@ class Replayer {
  public:
   // Closes the timing of one message.
   void EndMessage() {
-    latencies_.push_back(pending_ns_);
-    pending_ns_ = 0;
+    latencies_.push_back(static_cast<int64_t>(pending_ticks_));
+    pending_ticks_ = 0;
   }
 
  private:
@@ -436,7 +439,7 @@ class Replayer {
   std::map<std::pair<int, int64_t>, std::vector<uint64_t>> placeholders_;
   absl::flat_hash_set<uint64_t> out_of_sight_;
   std::vector<int64_t> latencies_;
-  int64_t pending_ns_ = 0;
+  uint64_t pending_ticks_ = 0;
   uint64_t timed_events_ = 0, untimed_events_ = 0, proof_bytes_ = 0;
 };
 
@@ -448,6 +451,8 @@ absl::StatusOr<Result> Replay(const Options& options) {
   POM_ASSIGN_OR_RETURN(GzLines books, GzLines::Open(options.book_path));
   Replayer r(options);
   POM_RETURN_IF_ERROR(r.Setup());
+  bench::CycleClock::Calibration calibration;
+  calibration.Start();
   std::string mline, bline;
   std::vector<uint64_t> matches(static_cast<size_t>(options.levels), 0);
   Result result;
@@ -486,6 +491,8 @@ absl::StatusOr<Result> Replay(const Options& options) {
   result.events = r.timed_events();
   result.reconcile_events = r.untimed_events();
   result.latency_ns = std::move(r.latencies());
+  const double ns_per_tick = calibration.NsPerTick();
+  for (int64_t& t : result.latency_ns) t = std::llround(static_cast<double>(t) * ns_per_tick);
   int64_t total = 0;
   for (int64_t ns : result.latency_ns) total += ns;
   result.seconds = static_cast<double>(total) / 1e9;
