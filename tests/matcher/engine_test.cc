@@ -5,10 +5,15 @@
 // not sequenced, and the same stream gives the same roots twice (determinism).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "bench/workload.h"
 #include "common/rules/proof.h"
 #include "common/smt/multiproof.h"
+#include "common/smt/memory_node_store.h"
+#include "common/smt/tree.h"
 #include "matcher/engine.h"
+#include "matcher/fast_state.h"
 #include "tests/matcher/invariants.h"
 #include "tests/testing/random.h"
 
@@ -166,6 +171,108 @@ TEST(Engine, RefusedCommandsAreNotSequenced) {
 
   EXPECT_EQ(engine->sequence(), seq);
   EXPECT_EQ(engine->root(), root);
+}
+
+// The engine runs the rules twice over: instantiated for FastState (SubmitUnproved, where the
+// state's accessors inline) and for the virtual State behind the recording wrapper (Submit).
+// Both must give the same outcome for every event and the same state, whose tree root is the
+// proved one.
+TEST(Engine, ProvedAndUnprovedRunsAgree) {
+  for (uint64_t seed : testing::TestSeeds({11, 12})) {
+    SCOPED_TRACE(testing::SeedBanner(seed));
+    workload::Options o;
+    o.seed = seed;
+    o.events = 8000;
+    o.users = 16;
+    o.markets = 2;
+    o.sign = false;
+    const workload::Workload w = workload::Generate(o);
+    EngineOptions eo;
+    eo.prover_id = w.genesis.prover_id;
+    eo.operator_account = w.genesis.operator_key;
+    eo.check_signatures = false;
+    Engine proved(eo), unproved(eo);
+    for (Engine* e : {&proved, &unproved}) {
+      for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(e->CreditChain(b.user, b.currency, b.amount).ok());
+    }
+    for (size_t i = 0; i < w.commands.size(); ++i) {
+      absl::StatusOr<rules::EventProof> p = proved.Submit(w.commands[i]);
+      absl::StatusOr<rules::Outcome> u = unproved.SubmitUnproved(w.commands[i]);
+      ASSERT_EQ(p.ok(), u.ok()) << "event " << i;
+      if (!p.ok()) continue;
+      ASSERT_EQ(p->outcome, *u) << "event " << i;
+    }
+    auto sorted_leaves = [](const FastState& s) {
+      std::vector<smt::SmtLeaf> leaves = StateLeaves(s);
+      std::sort(leaves.begin(), leaves.end(), [](const smt::SmtLeaf& a, const smt::SmtLeaf& b) {
+        return a.key.bytes < b.key.bytes;
+      });
+      return leaves;
+    };
+    const std::vector<smt::SmtLeaf> a = sorted_leaves(proved.state()), b = sorted_leaves(unproved.state());
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+      ASSERT_EQ(a[i].key, b[i].key) << i;
+      ASSERT_EQ(a[i].value, b[i].value) << i;
+    }
+    smt::MemoryNodeStore store;
+    auto tree = smt::SparseMerkleTree<Sha256Hasher>::Open(&store);
+    ASSERT_TRUE(tree.ok());
+    ASSERT_TRUE(tree->BuildFromLeaves(b).ok());
+    EXPECT_EQ(tree->root(), proved.root());
+  }
+}
+
+// A copy of the state is independent of its source: the per-map caches and the book cache
+// point into the source, so a copy must start without them.
+TEST(Engine, CopiedStateIsIndependent) {
+  workload::Options o;
+  o.seed = 21;
+  o.events = 3000;
+  o.users = 8;
+  o.sign = false;
+  const workload::Workload w = workload::Generate(o);
+  EngineOptions eo;
+  eo.prover_id = w.genesis.prover_id;
+  eo.operator_account = w.genesis.operator_key;
+  eo.check_signatures = false;
+  Engine engine(eo);
+  for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
+  const size_t half = w.commands.size() / 2;
+  for (size_t i = 0; i < half; ++i) ASSERT_TRUE(engine.SubmitUnproved(w.commands[i]).ok());
+  FastState copy = engine.state();
+  // Writes through the copy to what the source touched last (the keys its caches hold) reach
+  // the copy only.
+  const rules::AccountId last_signer = w.commands[half - 1].signer;
+  const uint64_t source_nonce = engine.state().NonceOf(last_signer);
+  ASSERT_TRUE(copy.SetNonce(last_signer, 999'999'999).ok());
+  EXPECT_EQ(copy.NonceOf(last_signer), 999'999'999u);
+  EXPECT_EQ(engine.state().NonceOf(last_signer), source_nonce);
+  std::vector<rules::MarketId> markets;
+  engine.state().ForEachMarket([&](rules::MarketId m, const FastState::Book&) { markets.push_back(m); });
+  ASSERT_FALSE(markets.empty());
+  for (rules::MarketId market : markets) {  // one of them is the source's cached book
+    const rules::BookSizes source_sizes = engine.state().FindBook(market)->sizes;
+    const rules::BookSizes odd{Amount::FromUnits(123), Amount::FromUnits(456)};
+    ASSERT_TRUE(copy.SetBookSizes(market, odd).ok());
+    EXPECT_EQ(copy.FindBook(market)->sizes, odd);
+    EXPECT_EQ(engine.state().FindBook(market)->sizes, source_sizes);
+  }
+
+  // The source goes on; the copy sees none of it.
+  std::vector<smt::SmtLeaf> before = StateLeaves(copy);
+  for (size_t i = half; i < w.commands.size(); ++i) ASSERT_TRUE(engine.SubmitUnproved(w.commands[i]).ok());
+  std::vector<smt::SmtLeaf> after = StateLeaves(copy);
+  ASSERT_EQ(after.size(), before.size());
+  auto by_key = [](std::vector<smt::SmtLeaf>& v) {
+    std::sort(v.begin(), v.end(), [](const smt::SmtLeaf& x, const smt::SmtLeaf& y) { return x.key.bytes < y.key.bytes; });
+  };
+  by_key(before);
+  by_key(after);
+  for (size_t i = 0; i < before.size(); ++i) {
+    ASSERT_EQ(before[i].key, after[i].key);
+    ASSERT_EQ(before[i].value, after[i].value);
+  }
 }
 
 }  // namespace
