@@ -17,10 +17,14 @@ struct PublicKey {
   // Word-wise: the defaulted form calls memcmp, and keys are compared on every balance, nonce
   // and ownership check.
   friend bool operator==(const PublicKey& a, const PublicKey& b) {
-    uint64_t x[4], y[4];
-    std::memcpy(x, a.bytes.data(), 32);
-    std::memcpy(y, b.bytes.data(), 32);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+    uint64_t diff = 0;
+    for (size_t i = 0; i < 32; i += 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.bytes.data() + i, 8);
+      std::memcpy(&y, b.bytes.data() + i, 8);
+      diff |= x ^ y;
+    }
+    return diff == 0;
   }
   // Hashes the first 16 bytes only: keys are curve points nobody can choose byte by byte
   // (matching 16 bytes of a given key takes ~2^128 key generations, of any two ~2^64), absl's
