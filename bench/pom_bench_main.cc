@@ -181,11 +181,13 @@ int ReplayLobster(int argc, char** argv) {
   o.proofs = flags.Has("proofs");
   absl::StatusOr<pom::lobster::Result> r = pom::lobster::Replay(o);
   if (!r.ok()) return Fail(r.status());
-  auto pct = [&](double q) {
-    if (r->latency_ns.empty()) return int64_t{0};
-    return r->latency_ns[std::min(r->latency_ns.size() - 1, static_cast<size_t>(q * static_cast<double>(r->latency_ns.size())))];
+  auto pct_of = [](const std::vector<int64_t>& v, double q) {
+    if (v.empty()) return int64_t{0};
+    return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
   };
+  auto pct = [&](double q) { return pct_of(r->latency_ns, q); };
   const double mean = r->messages == 0 ? 0 : r->seconds * 1e9 / static_cast<double>(r->messages);
+  const double inline_mean = r->messages == 0 ? 0 : r->inline_seconds * 1e9 / static_cast<double>(r->messages);
   std::printf("messages=%llu events=%llu reconcile_events=%llu proofs=%s\n",
               static_cast<unsigned long long>(r->messages), static_cast<unsigned long long>(r->events),
               static_cast<unsigned long long>(r->reconcile_events), o.proofs ? "on" : "off");
@@ -194,6 +196,9 @@ int ReplayLobster(int argc, char** argv) {
   std::printf("ns_per_message mean=%.0f p50=%lld p90=%lld p99=%lld p999=%lld max=%lld\n", mean,
               static_cast<long long>(pct(0.5)), static_cast<long long>(pct(0.9)), static_cast<long long>(pct(0.99)),
               static_cast<long long>(pct(0.999)), static_cast<long long>(r->latency_ns.empty() ? 0 : r->latency_ns.back()));
+  std::printf("inline_ns_per_message mean=%.0f p50=%lld p99=%lld p999=%lld (first pass: timed between book comparisons)\n",
+              inline_mean, static_cast<long long>(pct_of(r->inline_latency_ns, 0.5)),
+              static_cast<long long>(pct_of(r->inline_latency_ns, 0.99)), static_cast<long long>(pct_of(r->inline_latency_ns, 0.999)));
   if (o.proofs) std::printf("proof_bytes_per_event=%.0f\n", static_cast<double>(r->proof_bytes) / static_cast<double>(std::max<uint64_t>(1, r->events + r->reconcile_events)));
   for (const auto& [level, ratio] : r->book_match_ratio) std::printf("level %d book_match_ratio=%.6f\n", level, ratio);
   if (flags.Has("json")) {
@@ -204,9 +209,12 @@ int ReplayLobster(int argc, char** argv) {
       std::snprintf(buf, sizeof(buf), "\"%d\":%.6f", level, ratio);
       ratios += buf;
     }
-    std::printf("{\"messages\":%llu,\"seconds\":%.6f,\"ns_per_message\":{\"mean\":%.1f,\"p50\":%lld,\"p99\":%lld,\"p999\":%lld},\"book_match_ratio\":{%s}}\n",
+    std::printf("{\"messages\":%llu,\"seconds\":%.6f,\"ns_per_message\":{\"mean\":%.1f,\"p50\":%lld,\"p99\":%lld,\"p999\":%lld},"
+                "\"inline_ns_per_message\":{\"mean\":%.1f,\"p50\":%lld,\"p99\":%lld,\"p999\":%lld},\"book_match_ratio\":{%s}}\n",
                 static_cast<unsigned long long>(r->messages), r->seconds, mean, static_cast<long long>(pct(0.5)),
-                static_cast<long long>(pct(0.99)), static_cast<long long>(pct(0.999)), ratios.c_str());
+                static_cast<long long>(pct(0.99)), static_cast<long long>(pct(0.999)), inline_mean,
+                static_cast<long long>(pct_of(r->inline_latency_ns, 0.5)), static_cast<long long>(pct_of(r->inline_latency_ns, 0.99)),
+                static_cast<long long>(pct_of(r->inline_latency_ns, 0.999)), ratios.c_str());
   }
   return 0;
 }
