@@ -24,6 +24,11 @@ TEST(LobsterReplay, GoogLevel10DayReproducesLevels1To9) {
   absl::StatusOr<Result> r = Replay(o);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->messages, 147'916u);
+  // Both passes timed every message (the second also re-ran every command and compared states).
+  EXPECT_EQ(r->latency_ns.size(), r->messages);
+  EXPECT_EQ(r->inline_latency_ns.size(), r->messages);
+  EXPECT_GT(r->seconds, 0);
+  EXPECT_GT(r->inline_seconds, 0);
   for (int level = 1; level <= 9; ++level) {
     EXPECT_GE(r->book_match_ratio.at(level), 0.999) << "level " << level;
     std::printf("[ lobster ] GOOG level %d book_match_ratio=%.6f\n", level, r->book_match_ratio.at(level));
