@@ -553,7 +553,7 @@ absl::StatusOr<Result> Replay(const Options& options) {
   result.events = r.timed_events();
   result.reconcile_events = r.untimed_events();
   // The second pass runs twice and the first run is thrown away: a long-running engine works
-  // in memory it has touched before, and on this VM a page fault costs ~20 µs, which would
+  // in memory it has touched before, and on this VM a page fault costs ~11 µs, which would
   // otherwise land in p99.9 whenever a map grows. (Replay keeps freed memory in the process,
   // see the mallopt calls at its start.)
   POM_RETURN_IF_ERROR(r.ReplayLog().status());

@@ -12,9 +12,9 @@
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
-#include "matcher/cached_map.h"
 #include "common/rules/state.h"
 #include "common/smt/multiproof.h"
+#include "matcher/cached_map.h"
 
 namespace pom::matcher {
 
@@ -29,7 +29,8 @@ struct U128Hash {
 class FastState final : public rules::State {
  public:
   FastState() = default;
-  // Copies and moves start with an empty book cache (it points into the source's books).
+  // Copies and moves start with an empty book cache (it points into the source's books). They
+  // name every member: a member added later must be added here too.
   FastState(const FastState& other) : balances_(other.balances_), nonces_(other.nonces_), books_(other.books_) {}
   FastState(FastState&& other) noexcept
       : balances_(std::move(other.balances_)), nonces_(std::move(other.nonces_)), books_(std::move(other.books_)) {

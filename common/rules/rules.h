@@ -1,6 +1,8 @@
 // pom::rules: the state transition function, written once against State. The matcher runs it
 // on its fast book; the verifier runs it on a proof's witness and must get the same leaves and
-// the same outcome. Deterministic: no clock, no randomness, no unordered iteration.
+// the same outcome. Deterministic: no clock, no randomness, no unordered iteration. The text is
+// a template (apply.h, ApplyTo) so that a final State such as the matcher's can have its
+// accessors inlined; Apply below is its instantiation for the virtual State.
 //
 // Contract of Apply for one sequenced command:
 //  - errors (absl::Status) mean the command cannot be an event at all: a stale nonce, an admin
