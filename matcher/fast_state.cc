@@ -18,7 +18,7 @@ absl::StatusOr<rules::PriceNeighbours> FastState::FindNeighbours(MarketId m, rul
   const absl::btree_set<u128>& prices = book->PricesOf(side);
   // One search: the first level at or above `price` gives both neighbours, and is where the
   // new level goes (kept as SetPage's insertion hint).
-  auto at = prices.lower_bound(price.raw());
+  absl::btree_set<u128>::const_iterator at = book->LowerBoundNearTop(side, price.raw());
   auto above = at != prices.end() && *at == price.raw() ? std::next(at) : at;
   const Price higher = above == prices.end() ? Price() : Price::FromRaw(*above);
   const Price lower = at == prices.begin() ? Price() : Price::FromRaw(*std::prev(at));

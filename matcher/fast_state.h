@@ -137,11 +137,34 @@ class FastState final : public rules::State {
       ++prices_version;
     }
     void UnlistPrice(rules::Side side, u128 price) {
-      // find + erase(iterator): erase(key) counts the range with two searches.
       absl::btree_set<u128>& prices = PricesOf(side);
-      auto it = prices.find(price);
-      if (it != prices.end()) prices.erase(it);
+      auto it = LowerBoundNearTop(side, price);
+      if (it != prices.end() && *it == price) prices.erase(it);
       ++prices_version;
+    }
+    // prices.lower_bound(price) of `side`'s set. Books change mostly near the top, so it first
+    // steps from the best end (asks: the lowest, at begin; bids: the highest, at end) over at
+    // most kNearTop levels, and only then searches the tree: O(1) near the top, O(log n)
+    // elsewhere.
+    static constexpr int kNearTop = 8;
+    absl::btree_set<u128>::iterator LowerBoundNearTop(rules::Side side, u128 price) {
+      absl::btree_set<u128>& prices = PricesOf(side);
+      if (side == rules::Side::kSell) {
+        auto it = prices.begin();
+        for (int i = 0; i < kNearTop && it != prices.end(); ++i, ++it) {
+          if (*it >= price) return it;
+        }
+        if (it == prices.end()) return it;
+      } else {
+        auto it = prices.end();
+        for (int i = 0; i < kNearTop && it != prices.begin(); ++i) {
+          auto below = std::prev(it);
+          if (*below < price) return it;
+          it = below;
+        }
+        if (it == prices.begin()) return it;
+      }
+      return prices.lower_bound(price);
     }
   };
   const Book* FindBook(rules::MarketId market) const;
