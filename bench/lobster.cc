@@ -464,14 +464,10 @@ class Replayer {
   }
 
   static bool SameLeaves(const matcher::FastState& a, const matcher::FastState& b) {
-    auto sorted = [](const matcher::FastState& s) {
-      std::vector<smt::SmtLeaf> leaves = matcher::StateLeaves(s);
-      std::sort(leaves.begin(), leaves.end(),
-                [](const smt::SmtLeaf& x, const smt::SmtLeaf& y) { return x.key.bytes < y.key.bytes; });
-      return leaves;
-    };
-    const std::vector<smt::SmtLeaf> x = sorted(a), y = sorted(b);
+    std::vector<smt::SmtLeaf> x = matcher::StateLeaves(a), y = matcher::StateLeaves(b);
     if (x.size() != y.size()) return false;
+    if (x.empty()) return true;
+    if (!smt::SortLeavesForProof(x).ok() || !smt::SortLeavesForProof(y).ok()) return false;
     for (size_t i = 0; i < x.size(); ++i) {
       if (x[i].key != y[i].key || x[i].value != y[i].value) return false;
     }

@@ -5,8 +5,6 @@
 // not sequenced, and the same stream gives the same roots twice (determinism).
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include "bench/workload.h"
 #include "common/rules/proof.h"
 #include "common/smt/multiproof.h"
@@ -69,6 +67,32 @@ std::vector<rules::Currency> Currencies(uint32_t markets) {
   return out;
 }
 
+// An engine for an unsigned generated stream (no signature checks), funded from its genesis.
+std::unique_ptr<Engine> MakeUnsignedEngine(const codec::Genesis& g) {
+  EngineOptions o;
+  o.prover_id = g.prover_id;
+  o.operator_account = g.operator_key;
+  o.check_signatures = false;
+  auto engine = std::make_unique<Engine>(o);
+  for (const auto& b : g.chain_balances) EXPECT_TRUE(engine->CreditChain(b.user, b.currency, b.amount).ok());
+  return engine;
+}
+
+// Every leaf of a state, in proof order (one order for any two states to be compared in).
+std::vector<smt::SmtLeaf> SortedLeaves(const FastState& state) {
+  std::vector<smt::SmtLeaf> leaves = StateLeaves(state);
+  EXPECT_TRUE(smt::SortLeavesForProof(leaves).ok());
+  return leaves;
+}
+
+void ExpectSameLeaves(const std::vector<smt::SmtLeaf>& a, const std::vector<smt::SmtLeaf>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i].key, b[i].key) << i;
+    ASSERT_EQ(a[i].value, b[i].value) << i;
+  }
+}
+
 TEST(Engine, GeneratedStreamsProveEveryEventAndKeepInvariants) {
   for (uint64_t seed : testing::TestSeeds({1, 2, 3})) {
     SCOPED_TRACE(testing::SeedBanner(seed));
@@ -121,14 +145,9 @@ TEST(Engine, SameStreamSameRoots) {
   const workload::Workload w = workload::Generate(o);
   std::vector<Bytes32> roots[2];
   for (auto& run : roots) {
-    EngineOptions eo;
-    eo.prover_id = w.genesis.prover_id;
-    eo.operator_account = w.genesis.operator_key;
-    eo.check_signatures = false;
-    Engine engine(eo);
-    for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
+    auto engine = MakeUnsignedEngine(w.genesis);
     for (const Command& c : w.commands) {
-      absl::StatusOr<rules::EventProof> p = engine.Submit(c);
+      absl::StatusOr<rules::EventProof> p = engine->Submit(c);
       ASSERT_TRUE(p.ok()) << p.status();
       run.push_back(p->new_root);
     }
@@ -187,39 +206,21 @@ TEST(Engine, ProvedAndUnprovedRunsAgree) {
     o.markets = 2;
     o.sign = false;
     const workload::Workload w = workload::Generate(o);
-    EngineOptions eo;
-    eo.prover_id = w.genesis.prover_id;
-    eo.operator_account = w.genesis.operator_key;
-    eo.check_signatures = false;
-    Engine proved(eo), unproved(eo);
-    for (Engine* e : {&proved, &unproved}) {
-      for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(e->CreditChain(b.user, b.currency, b.amount).ok());
-    }
+    auto proved = MakeUnsignedEngine(w.genesis), unproved = MakeUnsignedEngine(w.genesis);
     for (size_t i = 0; i < w.commands.size(); ++i) {
-      absl::StatusOr<rules::EventProof> p = proved.Submit(w.commands[i]);
-      absl::StatusOr<rules::Outcome> u = unproved.SubmitUnproved(w.commands[i]);
+      absl::StatusOr<rules::EventProof> p = proved->Submit(w.commands[i]);
+      absl::StatusOr<rules::Outcome> u = unproved->SubmitUnproved(w.commands[i]);
       ASSERT_EQ(p.ok(), u.ok()) << "event " << i;
       if (!p.ok()) continue;
       ASSERT_EQ(p->outcome, *u) << "event " << i;
     }
-    auto sorted_leaves = [](const FastState& s) {
-      std::vector<smt::SmtLeaf> leaves = StateLeaves(s);
-      std::sort(leaves.begin(), leaves.end(), [](const smt::SmtLeaf& a, const smt::SmtLeaf& b) {
-        return a.key.bytes < b.key.bytes;
-      });
-      return leaves;
-    };
-    const std::vector<smt::SmtLeaf> a = sorted_leaves(proved.state()), b = sorted_leaves(unproved.state());
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t i = 0; i < a.size(); ++i) {
-      ASSERT_EQ(a[i].key, b[i].key) << i;
-      ASSERT_EQ(a[i].value, b[i].value) << i;
-    }
+    const std::vector<smt::SmtLeaf> b = SortedLeaves(unproved->state());
+    ExpectSameLeaves(SortedLeaves(proved->state()), b);
     smt::MemoryNodeStore store;
     auto tree = smt::SparseMerkleTree<Sha256Hasher>::Open(&store);
     ASSERT_TRUE(tree.ok());
     ASSERT_TRUE(tree->BuildFromLeaves(b).ok());
-    EXPECT_EQ(tree->root(), proved.root());
+    EXPECT_EQ(tree->root(), proved->root());
   }
 }
 
@@ -232,12 +233,8 @@ TEST(Engine, CopiedStateIsIndependent) {
   o.users = 8;
   o.sign = false;
   const workload::Workload w = workload::Generate(o);
-  EngineOptions eo;
-  eo.prover_id = w.genesis.prover_id;
-  eo.operator_account = w.genesis.operator_key;
-  eo.check_signatures = false;
-  Engine engine(eo);
-  for (const auto& b : w.genesis.chain_balances) ASSERT_TRUE(engine.CreditChain(b.user, b.currency, b.amount).ok());
+  auto owned = MakeUnsignedEngine(w.genesis);
+  Engine& engine = *owned;
   const size_t half = w.commands.size() / 2;
   for (size_t i = 0; i < half; ++i) ASSERT_TRUE(engine.SubmitUnproved(w.commands[i]).ok());
   FastState copy = engine.state();
@@ -260,19 +257,9 @@ TEST(Engine, CopiedStateIsIndependent) {
   }
 
   // The source goes on; the copy sees none of it.
-  std::vector<smt::SmtLeaf> before = StateLeaves(copy);
+  const std::vector<smt::SmtLeaf> before = SortedLeaves(copy);
   for (size_t i = half; i < w.commands.size(); ++i) ASSERT_TRUE(engine.SubmitUnproved(w.commands[i]).ok());
-  std::vector<smt::SmtLeaf> after = StateLeaves(copy);
-  ASSERT_EQ(after.size(), before.size());
-  auto by_key = [](std::vector<smt::SmtLeaf>& v) {
-    std::sort(v.begin(), v.end(), [](const smt::SmtLeaf& x, const smt::SmtLeaf& y) { return x.key.bytes < y.key.bytes; });
-  };
-  by_key(before);
-  by_key(after);
-  for (size_t i = 0; i < before.size(); ++i) {
-    ASSERT_EQ(before[i].key, after[i].key);
-    ASSERT_EQ(before[i].value, after[i].value);
-  }
+  ExpectSameLeaves(before, SortedLeaves(copy));
 }
 
 }  // namespace
