@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "matcher/durable_matcher.h"
@@ -19,10 +21,24 @@ struct IngestOptions {
   std::string commands_path;
   std::string genesis_path;  // default: commands_path + ".genesis"
   size_t batch = 256;        // commands per group commit
-  // If set, one line per acknowledged command ("<sequence> <signer hex> <nonce>"), appended
-  // after the batch's sync: what a client was told. Crash tests check none is ever lost.
+  // If set, one line per acknowledged command (FormatAckLine), appended after the batch's sync:
+  // what a client was told. Crash tests check none is ever lost.
   std::string acks_path;
 };
+
+// An acknowledgement line: "<sequence> <signer hex> <nonce> <crc>\n", crc being 8 hex digits of
+// the CRC-32 (zlib's) of the text before its space. A SIGKILL during the write can leave a torn
+// line, and not only a cut one: the kernel has been seen to keep a prefix of the buffer followed
+// by a later piece of it. Such a line was never delivered whole, so it is no acknowledgement;
+// its checksum tells.
+struct AckLine {
+  uint64_t sequence = 0;
+  std::string signer_hex;
+  uint64_t nonce = 0;
+};
+std::string FormatAckLine(uint64_t sequence, const rules::Command& command);
+// nullopt: not a whole line of FormatAckLine (torn). `line` without its newline.
+std::optional<AckLine> ParseAckLine(std::string_view line);
 
 struct IngestResult {
   Bytes32 root;
