@@ -10,30 +10,6 @@ namespace pom::matcher {
 using rules::AccountId;
 using rules::MarketId;
 
-absl::StatusOr<rules::PriceNeighbours> FastState::FindNeighbours(MarketId m, rules::Side side,
-                                                                 Price price) {
-  rules::PriceNeighbours n;
-  Book* book = FindBookForUpdate(m);
-  if (book == nullptr) return n;
-  const absl::btree_set<u128>& prices = book->PricesOf(side);
-  // One search: the first level at or above `price` gives both neighbours, and is where the
-  // new level goes (kept as SetPage's insertion hint).
-  absl::btree_set<u128>::const_iterator at = book->LowerBoundNearTop(side, price.raw());
-  auto above = at != prices.end() && *at == price.raw() ? std::next(at) : at;
-  const Price higher = above == prices.end() ? Price() : Price::FromRaw(*above);
-  const Price lower = at == prices.begin() ? Price() : Price::FromRaw(*std::prev(at));
-  book->insert_hint.Set(side, price.raw(), at, book->prices_version);
-  // Bids: higher is better. Asks: lower is better.
-  if (side == rules::Side::kBuy) {
-    n.better = higher;
-    n.worse = lower;
-  } else {
-    n.better = lower;
-    n.worse = higher;
-  }
-  return n;
-}
-
 void FastState::ForEachBalance(
     const std::function<void(const AccountId&, rules::Currency, const rules::Balance&)>& f) const {
   for (const auto& [key, balance] : balances_) f(key.user, key.currency, balance);

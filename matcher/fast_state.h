@@ -1,6 +1,7 @@
 // The matcher's in-memory state: every leaf kind in hash maps (O(1) access to any order, level,
 // balance, nonce or market, so cancel by id is O(1)), plus an ordered index of the price
-// levels of each book side, which answers the rules' neighbour hint in O(log levels). Best
+// levels of each book side (PriceIndex), which answers the rules' neighbour hint in O(1) for
+// levels on the market's tick near the book, O(log levels) otherwise. Best
 // price and the next level come from the bestprice leaf and the level links in O(1). Nothing
 // scans a book or the accounts per event.
 // Thread-safety: not thread-safe; owned by the engine thread.
@@ -9,12 +10,12 @@
 #include <cstdint>
 #include <functional>
 
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "common/rules/state.h"
 #include "common/smt/multiproof.h"
 #include "matcher/cached_map.h"
+#include "matcher/price_index.h"
 
 namespace pom::matcher {
 
@@ -97,74 +98,13 @@ class FastState final : public rules::State {
     CachedMap<u128, rules::PageRecord, U128Hash> pages;
     CachedMap<u128, Amount, U128Hash> volumes;
     CachedMap<uint64_t, rules::OrderRecord> orders;
-    absl::btree_set<u128> bid_prices;  // levels with a page, per side
-    absl::btree_set<u128> ask_prices;
+    PriceIndex bid_prices;  // levels with a page, per side
+    PriceIndex ask_prices;
     bool exists = false;
 
-    absl::btree_set<u128>& PricesOf(rules::Side side) {
+    PriceIndex& PricesOf(rules::Side side) { return side == rules::Side::kBuy ? bid_prices : ask_prices; }
+    const PriceIndex& PricesOf(rules::Side side) const {
       return side == rules::Side::kBuy ? bid_prices : ask_prices;
-    }
-    // Where FindNeighbours found that `price` would go in its side's set; valid while
-    // `prices_version` (bumped by every insert and erase in either set) is unchanged. A copied
-    // or moved book starts without one (version 0 never matches): `at` points into the source.
-    struct InsertHint {
-      rules::Side side = rules::Side::kBuy;
-      u128 price = 0;
-      absl::btree_set<u128>::const_iterator at;
-      uint64_t version = 0;
-      InsertHint() = default;
-      void Set(rules::Side s, u128 p, absl::btree_set<u128>::const_iterator a, uint64_t v) {
-        side = s;
-        price = p;
-        at = a;
-        version = v;
-      }
-      InsertHint(const InsertHint&) {}
-      InsertHint& operator=(const InsertHint&) {
-        version = 0;
-        return *this;
-      }
-    };
-    InsertHint insert_hint;
-    uint64_t prices_version = 1;
-    void ListPrice(rules::Side side, u128 price) {
-      absl::btree_set<u128>& prices = PricesOf(side);
-      if (insert_hint.version == prices_version && insert_hint.side == side && insert_hint.price == price) {
-        prices.insert(insert_hint.at, price);
-      } else {
-        prices.insert(price);
-      }
-      ++prices_version;
-    }
-    void UnlistPrice(rules::Side side, u128 price) {
-      absl::btree_set<u128>& prices = PricesOf(side);
-      auto it = LowerBoundNearTop(side, price);
-      if (it != prices.end() && *it == price) prices.erase(it);
-      ++prices_version;
-    }
-    // prices.lower_bound(price) of `side`'s set. Books change mostly near the top, so it first
-    // steps from the best end (asks: the lowest, at begin; bids: the highest, at end) over at
-    // most kNearTop levels, and only then searches the tree: O(1) near the top, O(log n)
-    // elsewhere.
-    static constexpr int kNearTop = 8;
-    absl::btree_set<u128>::iterator LowerBoundNearTop(rules::Side side, u128 price) {
-      absl::btree_set<u128>& prices = PricesOf(side);
-      if (side == rules::Side::kSell) {
-        auto it = prices.begin();
-        for (int i = 0; i < kNearTop && it != prices.end(); ++i, ++it) {
-          if (*it >= price) return it;
-        }
-        if (it == prices.end()) return it;
-      } else {
-        auto it = prices.end();
-        for (int i = 0; i < kNearTop && it != prices.begin(); ++i) {
-          auto below = std::prev(it);
-          if (*below < price) return it;
-          it = below;
-        }
-        if (it == prices.begin()) return it;
-      }
-      return prices.lower_bound(price);
     }
   };
   const Book* FindBook(rules::MarketId market) const;
@@ -291,9 +231,9 @@ inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std
   // The price sets change only when a level appears, disappears or changes side; most calls
   // update the record of a level that stays.
   const bool listed = existing != nullptr && page && page->side == existing->side;
-  if (existing != nullptr && !listed) book.UnlistPrice(existing->side, price.raw());
+  if (existing != nullptr && !listed) book.PricesOf(existing->side).Erase(price.raw());
   if (page) {
-    if (!listed) book.ListPrice(page->side, price.raw());
+    if (!listed) book.PricesOf(page->side).Insert(price.raw());
     if (existing != nullptr) {
       *existing = *page;
     } else {
@@ -325,7 +265,30 @@ inline absl::Status FastState::SetMarket(rules::MarketId m, const rules::MarketR
   Book& book = BookOf(m);
   book.record = record;
   book.exists = true;
+  // Levels on this market's tick take the price index's fast path (from the next time a
+  // side's grid is anchored: an UpdateMarket's new tick applies once the old levels are gone).
+  book.bid_prices.SetUnit(rules::TickOf(record));
+  book.ask_prices.SetUnit(rules::TickOf(record));
   return absl::OkStatus();
+}
+
+inline absl::StatusOr<rules::PriceNeighbours> FastState::FindNeighbours(rules::MarketId m, rules::Side side,
+                                                                        Price price) {
+  rules::PriceNeighbours n;
+  Book* book = FindBookForUpdate(m);
+  if (book == nullptr) return n;
+  const PriceIndex& prices = book->PricesOf(side);
+  const Price higher = Price::FromRaw(prices.Above(price.raw()));
+  const Price lower = Price::FromRaw(prices.Below(price.raw()));
+  // Bids: higher is better. Asks: lower is better.
+  if (side == rules::Side::kBuy) {
+    n.better = higher;
+    n.worse = lower;
+  } else {
+    n.better = lower;
+    n.worse = higher;
+  }
+  return n;
 }
 
 // Every non-zero tree leaf (key and value) that `state` implies, in no particular order: building

@@ -354,13 +354,17 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
       }
     };
     size_t n = 0;
-    for (auto it = book->bid_prices.rbegin(); it != book->bid_prices.rend() && n < depth; ++it, ++n) {
-      add_level(*it, response->add_bids());
-    }
+    book->bid_prices.ForEachDescending([&](u128 price) {
+      if (n++ == depth) return false;
+      add_level(price, response->add_bids());
+      return true;
+    });
     n = 0;
-    for (auto it = book->ask_prices.begin(); it != book->ask_prices.end() && n < depth; ++it, ++n) {
-      add_level(*it, response->add_asks());
-    }
+    book->ask_prices.ForEachAscending([&](u128 price) {
+      if (n++ == depth) return false;
+      add_level(price, response->add_asks());
+      return true;
+    });
     POM_ASSIGN_OR_RETURN(Engine::LeafProof proof, engine.ProveLeaves(keys));
     FillProof(engine, keys, proof, records, response->mutable_proof());
     return absl::OkStatus();

@@ -35,8 +35,8 @@ inline std::string CheckInvariants(const matcher::FastState& state, const rules:
       if (it == book.volumes.end() || it->second.raw() != v) fail(name + ": orderpage leaf != orders");
     }
     if (book.volumes.size() != volume.size()) fail(name + ": stray orderpage leaves");
-    const u128 best_bid = book.bid_prices.empty() ? 0 : *book.bid_prices.rbegin();
-    const u128 best_ask = book.ask_prices.empty() ? 0 : *book.ask_prices.begin();
+    const u128 best_bid = book.bid_prices.Max();
+    const u128 best_ask = book.ask_prices.Min();
     if (book.best.bid.raw() != best_bid || book.best.ask.raw() != best_ask) fail(name + ": bestprice leaf != levels");
     if (best_bid != 0 && best_ask != 0 && best_bid >= best_ask) fail(name + ": crossed book");
     // Walk each side's links from the best level: sorted, complete, counts right.

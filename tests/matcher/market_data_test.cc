@@ -26,10 +26,14 @@ BookTop EngineBook(const matcher::FastState& state, rules::MarketId market) {
   BookTop top;
   const matcher::FastState::Book* book = state.FindBook(market);
   if (book == nullptr) return top;
-  for (auto it = book->bid_prices.rbegin(); it != book->bid_prices.rend(); ++it) {
-    top.bids.push_back({*it, book->volumes.at(*it).raw()});
-  }
-  for (u128 p : book->ask_prices) top.asks.push_back({p, book->volumes.at(p).raw()});
+  book->bid_prices.ForEachDescending([&](u128 p) {
+    top.bids.push_back({p, book->volumes.at(p).raw()});
+    return true;
+  });
+  book->ask_prices.ForEachAscending([&](u128 p) {
+    top.asks.push_back({p, book->volumes.at(p).raw()});
+    return true;
+  });
   return top;
 }
 

@@ -1,0 +1,220 @@
+// An ordered set of the price levels of one book side, with O(1) insert, erase and neighbour
+// queries for prices near the book (docs/decisions.md, "Price index").
+//
+// Prices on a grid (multiples of `unit`, within kSpan units of where the side's first level
+// appeared) live in a three-level bitmap: insert and erase set or clear a bit and at most two
+// summary bits; the next level above or below a price is at most three word scans (count
+// trailing / leading zeros). Prices off the grid (another tick, or far away) go to an ordered
+// tree; queries combine both, so the set is exact whatever the prices. The grid is re-anchored
+// at the next insert whenever it empties, so a market whose price moves far keeps the fast path
+// as soon as its old levels are gone.
+//
+// Prices are positive: 0 means "none" in query results, as in the rules' level links.
+// Thread-safety: not thread-safe.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "common/internal/u256.h"
+#include "common/money.h"
+
+namespace pom::matcher {
+
+class PriceIndex {
+ public:
+  static constexpr int kBits = 20;  // grid positions: 2^20 (a bitmap of 128 KiB, made on first use)
+  static constexpr uint64_t kSpan = uint64_t{1} << kBits;
+
+  // The grid's unit from the next time the grid is anchored (an insert into an empty grid).
+  // 0 (or 2^64 and more): no grid.
+  void SetUnit(u128 unit) { next_unit_ = unit >> 64 == 0 ? unit : 0; }
+
+  size_t size() const { return grid_count_ + outliers_.size(); }
+  bool empty() const { return size() == 0; }
+
+  // REQUIRES: price > 0.
+  void Insert(u128 price) {
+    uint64_t i;
+    if (grid_count_ == 0 && next_unit_ != 0 && price % next_unit_ == 0 &&
+        (unit_ != next_unit_ || !OnGrid(price, &i))) {
+      Anchor(price);
+    }
+    if (OnGrid(price, &i)) {
+      if (!Test(i)) {
+        Set(i);
+        ++grid_count_;
+      }
+    } else {
+      outliers_.insert(price);
+    }
+  }
+
+  void Erase(u128 price) {
+    uint64_t i;
+    if (OnGrid(price, &i)) {
+      if (Test(i)) {
+        Clear(i);
+        --grid_count_;
+      }
+    } else {
+      outliers_.erase(price);
+    }
+  }
+
+  bool Contains(u128 price) const {
+    uint64_t i;
+    return OnGrid(price, &i) ? Test(i) : outliers_.contains(price);
+  }
+
+  // The smallest element > price, or 0.
+  u128 Above(u128 price) const {
+    u128 best = 0;
+    auto it = outliers_.upper_bound(price);
+    if (it != outliers_.end()) best = *it;
+    if (grid_count_ > 0) {
+      uint64_t from = 0;  // first grid position > price
+      uint64_t q, r;
+      if (price >= base_) from = Divide(price - base_, &q, &r) && q < kSpan ? q + 1 : kSpan;
+      const uint64_t i = from < kSpan ? NextSet(from) : kSpan;
+      if (i < kSpan && (best == 0 || At(i) < best)) best = At(i);
+    }
+    return best;
+  }
+
+  // The largest element < price, or 0.
+  u128 Below(u128 price) const {
+    u128 best = 0;
+    auto it = outliers_.lower_bound(price);
+    if (it != outliers_.begin()) best = *std::prev(it);
+    if (grid_count_ > 0 && price > base_) {
+      // Last grid position < price: ceil((price - base) / unit) - 1, capped.
+      uint64_t q, r;
+      const uint64_t to = Divide(price - base_, &q, &r) && q < kSpan ? (r != 0 ? q : q - 1) : kSpan - 1;
+      const uint64_t i = PrevSet(to);
+      if (i < kSpan && At(i) > best) best = At(i);
+    }
+    return best;
+  }
+
+  u128 Min() const { return Above(0); }
+  u128 Max() const { return Contains(~u128{0}) ? ~u128{0} : Below(~u128{0}); }
+
+  // f(price) for every element, ascending or descending, while f returns true.
+  template <typename F>
+  void ForEachAscending(F&& f) const {
+    for (u128 p = Min(); p != 0; p = Above(p)) {
+      if (!f(p)) return;
+    }
+  }
+  template <typename F>
+  void ForEachDescending(F&& f) const {
+    for (u128 p = Max(); p != 0; p = Below(p)) {
+      if (!f(p)) return;
+    }
+  }
+
+ private:
+  // A new grid around `price` (a multiple of next_unit_), while the grid is empty. Invariant:
+  // an element is in the bitmap if OnGrid accepts it, else in outliers_; so the outliers the
+  // new grid accepts move into it.
+  void Anchor(u128 price) {
+    unit_ = next_unit_;  // < 2^64
+    const u128 half = unit_ * (kSpan / 2);
+    base_ = price > half ? price - half : 0;  // a multiple of unit_, as price is
+    if (l0_.empty()) l0_.assign(kSpan / 64, 0);
+    for (auto it = outliers_.lower_bound(base_); it != outliers_.end() && *it - base_ < unit_ * kSpan;) {
+      uint64_t i;
+      if (OnGrid(*it, &i)) {
+        Set(i);
+        ++grid_count_;
+        it = outliers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  bool OnGrid(u128 price, uint64_t* i) const {
+    if (unit_ == 0 || price < base_) return false;
+    uint64_t q, r;
+    if (!Divide(price - base_, &q, &r) || r != 0 || q >= kSpan) return false;
+    *i = q;
+    return true;
+  }
+  // d / unit_ (one `div`); false if the quotient needs more than 64 bits. REQUIRES: unit_ != 0.
+  bool Divide(u128 d, uint64_t* q, uint64_t* r) const {
+    const uint64_t hi = static_cast<uint64_t>(d >> 64);
+    if (hi >= static_cast<uint64_t>(unit_)) return false;
+    *q = money_internal::Div128By64(hi, static_cast<uint64_t>(d), static_cast<uint64_t>(unit_), r);
+    return true;
+  }
+  u128 At(uint64_t i) const { return base_ + unit_ * i; }
+
+  bool Test(uint64_t i) const { return (l0_[i >> 6] >> (i & 63)) & 1; }
+  void Set(uint64_t i) {
+    l0_[i >> 6] |= uint64_t{1} << (i & 63);
+    l1_[i >> 12] |= uint64_t{1} << ((i >> 6) & 63);
+    l2_[i >> 18] |= uint64_t{1} << ((i >> 12) & 63);
+  }
+  void Clear(uint64_t i) {
+    if ((l0_[i >> 6] &= ~(uint64_t{1} << (i & 63))) != 0) return;
+    if ((l1_[i >> 12] &= ~(uint64_t{1} << ((i >> 6) & 63))) != 0) return;
+    l2_[i >> 18] &= ~(uint64_t{1} << ((i >> 12) & 63));
+  }
+
+  // The first set position >= i, or kSpan. REQUIRES: i < kSpan.
+  uint64_t NextSet(uint64_t i) const {
+    uint64_t w = l0_[i >> 6] & (~uint64_t{0} << (i & 63));
+    if (w != 0) return (i & ~uint64_t{63}) + std::countr_zero(w);
+    const uint64_t j = (i >> 6) + 1;  // next l0 word
+    if (j < kSpan / 64) {
+      uint64_t v = l1_[j >> 6] & (~uint64_t{0} << (j & 63));
+      if (v != 0) return Lowest(((j & ~uint64_t{63}) + std::countr_zero(v)));
+      for (uint64_t k = (j >> 6) + 1; k < kL1Words; ) {  // next l1 words, through l2
+        const uint64_t u = l2_[k >> 6] & (~uint64_t{0} << (k & 63));
+        if (u != 0) {
+          const uint64_t l1 = (k & ~uint64_t{63}) + std::countr_zero(u);
+          return Lowest(l1 * 64 + std::countr_zero(l1_[l1]));
+        }
+        k = (k & ~uint64_t{63}) + 64;
+      }
+    }
+    return kSpan;
+  }
+  // The last set position <= i, or kSpan. REQUIRES: i < kSpan.
+  uint64_t PrevSet(uint64_t i) const {
+    uint64_t w = l0_[i >> 6] & (~uint64_t{0} >> (63 - (i & 63)));
+    if (w != 0) return (i & ~uint64_t{63}) + 63 - std::countl_zero(w);
+    if ((i >> 6) == 0) return kSpan;
+    const uint64_t j = (i >> 6) - 1;  // previous l0 word
+    uint64_t v = l1_[j >> 6] & (~uint64_t{0} >> (63 - (j & 63)));
+    if (v != 0) return Highest((j & ~uint64_t{63}) + 63 - std::countl_zero(v));
+    for (uint64_t k = j >> 6; k-- > 0;) {  // previous l1 words, through l2
+      const uint64_t u = l2_[k >> 6] & (~uint64_t{0} >> (63 - (k & 63)));
+      if (u != 0) {
+        const uint64_t l1 = (k & ~uint64_t{63}) + 63 - std::countl_zero(u);
+        return Highest(l1 * 64 + 63 - std::countl_zero(l1_[l1]));
+      }
+      k &= ~uint64_t{63};
+    }
+    return kSpan;
+  }
+  // The lowest / highest set position in l0 word `word` (which has one).
+  uint64_t Lowest(uint64_t word) const { return word * 64 + std::countr_zero(l0_[word]); }
+  uint64_t Highest(uint64_t word) const { return word * 64 + 63 - std::countl_zero(l0_[word]); }
+
+  u128 next_unit_ = 0;
+  u128 unit_ = 0;  // of the grid in use (with base_), while l0_ is allocated
+  u128 base_ = 0;
+  uint64_t grid_count_ = 0;
+  static constexpr uint64_t kL1Words = kSpan / 4096;
+  std::vector<uint64_t> l0_;       // bit i: grid position i is a level
+  uint64_t l1_[kL1Words] = {};     // bit w: l0_[w] != 0
+  uint64_t l2_[kL1Words / 64] = {};  // bit v: l1_[v] != 0
+  absl::btree_set<u128> outliers_;
+};
+
+}  // namespace pom::matcher
