@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/bytes.h"
+#include "common/internal/u256.h"
 
 namespace pom {
 
@@ -61,6 +62,16 @@ std::optional<Fixed<Tag>> CheckedSub(Fixed<Tag> a, Fixed<Tag> b) {
   std::optional<u128> r = CheckedSub(a.raw(), b.raw());
   if (!r) return std::nullopt;
   return Fixed<Tag>::FromRaw(*r);
+}
+
+// x % m. REQUIRES: m > 0. For m < 2^64 (every tick and lot) one or two `div` instructions
+// instead of libgcc's 128-bit division (which showed in the matching path's tick and lot checks).
+inline u128 Remainder(u128 x, u128 m) {
+  if (m >> 64 != 0) return x % m;
+  const uint64_t d = static_cast<uint64_t>(m), hi = static_cast<uint64_t>(x >> 64);
+  uint64_t r;
+  money_internal::Div128By64(hi < d ? hi : hi % d, static_cast<uint64_t>(x), d, &r);
+  return r;
 }
 
 // a * b / c computed exactly through 256 bits, rounded toward zero or away from zero.

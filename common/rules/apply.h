@@ -22,7 +22,7 @@ inline constexpr uint32_t kMaxMakersLimit = 10'000;
 
 inline bool ValidTradingParams(const MarketRecord& m) {
   return m.maker_fee_ppm <= kFeePpmMax && m.taker_fee_ppm <= kFeePpmMax && m.max_makers >= 1 &&
-         m.max_makers <= kMaxMakersLimit && m.min_amount.raw() % LotOf(m) == 0;
+         m.max_makers <= kMaxMakersLimit && Remainder(m.min_amount.raw(), LotOf(m)) == 0;
 }
 
 template <class S>
@@ -43,7 +43,7 @@ absl::StatusOr<Outcome> DoAmend(S& s, const AccountId& signer, const AmendOrder&
   POM_ASSIGN_OR_RETURN(std::optional<MarketRecord> market, s.GetMarket(c.market));
   if (!market) return Rejected(RejectCode::kMarketNotFound);
   if (c.new_unfilled.IsZero()) return Rejected(RejectCode::kBadAmount);
-  if (c.new_unfilled.raw() % LotOf(*market) != 0) return Rejected(RejectCode::kBadLot);
+  if (Remainder(c.new_unfilled.raw(), LotOf(*market)) != 0) return Rejected(RejectCode::kBadLot);
   POM_ASSIGN_OR_RETURN(std::optional<OrderRecord> order, s.GetOrder(c.market, c.order));
   if (!order) return Rejected(RejectCode::kOrderNotFound);
   if (order->owner != signer) return Rejected(RejectCode::kNotOrderOwner);

@@ -3,6 +3,8 @@
 #include <boost/multiprecision/cpp_int.hpp>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "common/internal/u256.h"
 #include "tests/testing/random.h"
 
@@ -154,6 +156,33 @@ TEST(Money, MulDivMatchesBigIntegerReference) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace pom
+
+namespace pom {
+namespace {
+
+TEST(Money, RemainderMatchesTheBuiltInOperator) {
+  std::mt19937_64 rng(7);
+  auto wide = [&] { return (static_cast<u128>(rng()) << 64) | rng(); };
+  for (int i = 0; i < 200000; ++i) {
+    const u128 x = i % 3 == 0 ? rng() : wide();
+    u128 m;
+    switch (i % 5) {
+      case 0: m = static_cast<u128>(1) << (rng() % 64); break;   // powers of two
+      case 1: m = 1 + rng() % 1000; break;                        // small
+      case 2: m = 1 + (rng() >> (rng() % 64)); break;             // below 2^64, high part of x above it
+      case 3: m = 1 + wide(); break;                              // 2^64 and more
+      default:  // ticks and lots: powers of ten up to 10^18
+        m = 1;
+        for (uint64_t k = rng() % 19; k > 0; --k) m *= 10;
+        break;
+    }
+    ASSERT_EQ(Remainder(x, m), x % m) << i;
+  }
+  EXPECT_EQ(Remainder(~u128{0}, ~uint64_t{0}), ~u128{0} % ~uint64_t{0});
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ class Matching {
           // As much as the budget buys at this price, on the lot.
           const u128 lot = LotOf(market_);
           const u128 affordable = *MulDivFloor(budget.raw(), kScale, level.raw());
-          fill = std::min(fill, Amount::FromRaw(affordable - affordable % lot));
+          fill = std::min(fill, Amount::FromRaw(affordable - Remainder(affordable, lot)));
           if (fill.IsZero()) return Finish(result, remaining);
         }
         POM_ASSIGN_OR_RETURN(Amount quote, Notional(level, fill));
@@ -179,8 +179,8 @@ absl::StatusOr<Outcome> PlaceOrderRules(S& s, const Context& ctx, const AccountI
     return Rejected(RejectCode::kBadPrice);
   }
   if (c.amount.IsZero()) return Rejected(RejectCode::kBadAmount);
-  if (limit && c.price.raw() % TickOf(*market) != 0) return Rejected(RejectCode::kBadTick);
-  if (c.amount.raw() % LotOf(*market) != 0) return Rejected(RejectCode::kBadLot);
+  if (limit && Remainder(c.price.raw(), TickOf(*market)) != 0) return Rejected(RejectCode::kBadTick);
+  if (Remainder(c.amount.raw(), LotOf(*market)) != 0) return Rejected(RejectCode::kBadLot);
   if (c.amount < market->min_amount) return Rejected(RejectCode::kBelowMinimum);
 
   const Currency pay = c.side == Side::kBuy ? c.market.quote : c.market.base;
