@@ -233,7 +233,7 @@ class Replayer {
     if (book == nullptr) return r;
     auto level = [&](u128 price) {
       return Level{static_cast<int64_t>(price / kPriceUnit),
-                   static_cast<int64_t>(book->volumes.at(price).raw() / kScale)};
+                   static_cast<int64_t>(book->VolumeAt(price).raw() / kScale)};
     };
     const size_t levels = static_cast<size_t>(o_.levels);
     book->ask_prices.ForEachAscending([&](u128 p) {
@@ -365,17 +365,17 @@ class Replayer {
 
   uint64_t OldestAt(int64_t price) const {
     const matcher::FastState::Book* book = engine_->state().FindBook(kMarket);
-    auto page = book->pages.find(static_cast<u128>(price) * kPriceUnit);
-    return page == book->pages.end() ? 0 : page->second.head.value;
+    const rules::PageRecord* page = book->FindPage(static_cast<u128>(price) * kPriceUnit);
+    return page == nullptr ? 0 : page->head.value;
   }
 
   // The oldest order at `price` that has been deeper than the file's levels since it was placed
   // (only such orders can have been cancelled out of sight), or 0.
   uint64_t OutOfSightAt(int64_t price) const {
     const matcher::FastState::Book* book = engine_->state().FindBook(kMarket);
-    auto page = book->pages.find(static_cast<u128>(price) * kPriceUnit);
-    if (page == book->pages.end()) return 0;
-    for (uint64_t id = page->second.head.value; id != 0; id = book->orders.at(id).next.value) {
+    const rules::PageRecord* page = book->FindPage(static_cast<u128>(price) * kPriceUnit);
+    if (page == nullptr) return 0;
+    for (uint64_t id = page->head.value; id != 0; id = book->orders.at(id).next.value) {
       if (out_of_sight_.contains(id)) return id;
     }
     return 0;
@@ -389,7 +389,7 @@ class Replayer {
     const matcher::FastState::Book* book = engine_->state().FindBook(kMarket);
     if (book == nullptr) return;
     auto mark = [&](u128 price) {
-      for (uint64_t id = book->pages.at(price).head.value; id != 0; id = book->orders.at(id).next.value) {
+      for (uint64_t id = book->FindPage(price)->head.value; id != 0; id = book->orders.at(id).next.value) {
         out_of_sight_.insert(id);
       }
     };
@@ -432,7 +432,7 @@ class Replayer {
     const u128 at = static_cast<u128>(price) * kPriceUnit;
     std::vector<uint64_t> stale;
     auto collect = [&](u128 level, uint64_t stop_at) {
-      for (uint64_t id = book->pages.at(level).head.value; id != 0 && id != stop_at; id = book->orders.at(id).next.value) {
+      for (uint64_t id = book->FindPage(level)->head.value; id != 0 && id != stop_at; id = book->orders.at(id).next.value) {
         if (out_of_sight_.contains(id)) stale.push_back(id);
       }
     };
@@ -450,7 +450,7 @@ class Replayer {
       });
     }
     auto known = ids_.find(lobster_id);
-    if (known != ids_.end() && book->orders.contains(known->second) && book->pages.contains(at)) {
+    if (known != ids_.end() && book->orders.contains(known->second) && book->FindPage(at) != nullptr) {
       collect(at, known->second);
     }
     for (uint64_t id : stale) POM_RETURN_IF_ERROR(Reduce(side, id, INT64_MAX, /*timed=*/false));
@@ -466,10 +466,10 @@ class Replayer {
   absl::Status ShrinkLevel(Side side, int64_t price, int64_t shares) {
     while (shares > 0) {
       const matcher::FastState::Book* book = engine_->state().FindBook(kMarket);
-      auto page = book->pages.find(static_cast<u128>(price) * kPriceUnit);
-      if (page == book->pages.end()) return absl::OkStatus();
+      const rules::PageRecord* page = book->FindPage(static_cast<u128>(price) * kPriceUnit);
+      if (page == nullptr) return absl::OkStatus();
       uint64_t id = OutOfSightAt(price);
-      if (id == 0) id = page->second.tail.value;
+      if (id == 0) id = page->tail.value;
       const int64_t size = static_cast<int64_t>(book->orders.at(id).unfilled.raw() / kScale);
       POM_RETURN_IF_ERROR(Reduce(side, id, shares, /*timed=*/false));
       shares = shares == INT64_MAX ? INT64_MAX : shares - size;

@@ -43,11 +43,9 @@ std::vector<smt::SmtLeaf> StateLeaves(const FastState& state) {
     if (book.exists) add(rules::MarketKey(m), rules::RecordHash(book.record));
     add(rules::OrderbookKey(m), rules::BookSizesValue(book.sizes));
     add(rules::BestPriceKey(m), rules::BestPricesValue(book.best));
-    for (const auto& [price, volume] : book.volumes) {
-      add(rules::OrderPageKey(m, Price::FromRaw(price)), rules::PageVolumeValue(volume));
-    }
-    for (const auto& [price, page] : book.pages) {
-      add(rules::PageLinkKey(m, Price::FromRaw(price)), rules::RecordHash(page));
+    for (const auto& [price, level] : book.levels) {
+      if (!level.volume.IsZero()) add(rules::OrderPageKey(m, Price::FromRaw(price)), rules::PageVolumeValue(level.volume));
+      if (level.has_page) add(rules::PageLinkKey(m, Price::FromRaw(price)), rules::RecordHash(level.page));
     }
     for (const auto& [id, order] : book.orders) {
       add(rules::OrderKey(m, rules::OrderId{id}), rules::RecordHash(order));

@@ -95,9 +95,26 @@ class FastState final : public rules::State {
     rules::MarketRecord record;
     rules::BookSizes sizes;
     rules::BestPrices best;
-    CachedMap<u128, rules::PageRecord, U128Hash> pages;
-    CachedMap<u128, Amount, U128Hash> volumes;
+    // A price's pagelink record and orderpage volume in one entry: the rules read and write
+    // both for the same price, so one probe (and the map's remembered entry) serves them.
+    struct Level {
+      rules::PageRecord page;
+      Amount volume;
+      bool has_page = false;
+    };
+    CachedMap<u128, Level, U128Hash> levels;  // an entry has a page or a non-zero volume
+    size_t page_count = 0;
+    size_t volume_count = 0;  // non-zero
     CachedMap<uint64_t, rules::OrderRecord> orders;
+
+    const rules::PageRecord* FindPage(u128 price) const {
+      auto it = levels.find(price);
+      return it != levels.end() && it->second.has_page ? &it->second.page : nullptr;
+    }
+    Amount VolumeAt(u128 price) const {
+      auto it = levels.find(price);
+      return it == levels.end() ? Amount() : it->second.volume;
+    }
     PriceIndex bid_prices;  // levels with a page, per side
     PriceIndex ask_prices;
     bool exists = false;
@@ -184,16 +201,24 @@ inline absl::Status FastState::SetBestPrices(rules::MarketId m, const rules::Bes
 inline absl::StatusOr<Amount> FastState::GetPageVolume(rules::MarketId m, Price price) {
   Book* book = FindBookForUpdate(m);
   if (book == nullptr) return Amount();
-  const Amount* v = book->volumes.Find(price.raw());
-  return v == nullptr ? Amount() : *v;
+  const Book::Level* level = book->levels.Find(price.raw());
+  return level == nullptr ? Amount() : level->volume;
 }
 
 inline absl::Status FastState::SetPageVolume(rules::MarketId m, Price price, Amount volume) {
   Book& book = BookOf(m);
-  if (volume.IsZero()) {
-    book.volumes.Erase(price.raw());
+  Book::Level* level = book.levels.Find(price.raw());
+  if (level == nullptr) {
+    if (volume.IsZero()) return absl::OkStatus();
+    book.levels.Put(price.raw(), Book::Level{.volume = volume});
+    ++book.volume_count;
+    return absl::OkStatus();
+  }
+  book.volume_count += !volume.IsZero() - !level->volume.IsZero();
+  if (volume.IsZero() && !level->has_page) {
+    book.levels.Erase(price.raw());
   } else {
-    book.volumes.Put(price.raw(), volume);
+    level->volume = volume;
   }
   return absl::OkStatus();
 }
@@ -220,27 +245,36 @@ inline absl::Status FastState::SetOrder(rules::MarketId m, rules::OrderId id,
 inline absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(rules::MarketId m, Price price) {
   Book* book = FindBookForUpdate(m);
   if (book == nullptr) return std::nullopt;
-  const rules::PageRecord* p = book->pages.Find(price.raw());
-  if (p == nullptr) return std::nullopt;
-  return *p;
+  const Book::Level* level = book->levels.Find(price.raw());
+  if (level == nullptr || !level->has_page) return std::nullopt;
+  return level->page;
 }
 
 inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std::optional<rules::PageRecord>& page) {
   Book& book = BookOf(m);
-  rules::PageRecord* existing = book.pages.Find(price.raw());
+  Book::Level* level = book.levels.Find(price.raw());
+  const rules::PageRecord* existing = level != nullptr && level->has_page ? &level->page : nullptr;
   // The price sets change only when a level appears, disappears or changes side; most calls
   // update the record of a level that stays.
   const bool listed = existing != nullptr && page && page->side == existing->side;
   if (existing != nullptr && !listed) book.PricesOf(existing->side).Erase(price.raw());
   if (page) {
     if (!listed) book.PricesOf(page->side).Insert(price.raw());
-    if (existing != nullptr) {
-      *existing = *page;
+    if (level == nullptr) {
+      book.levels.Put(price.raw(), Book::Level{.page = *page, .has_page = true});
+      ++book.page_count;
     } else {
-      book.pages.Put(price.raw(), *page);
+      book.page_count += !level->has_page;
+      level->page = *page;
+      level->has_page = true;
     }
   } else if (existing != nullptr) {
-    book.pages.Erase(price.raw());
+    --book.page_count;
+    if (level->volume.IsZero()) {
+      book.levels.Erase(price.raw());
+    } else {
+      level->has_page = false;
+    }
   }
   return absl::OkStatus();
 }

@@ -339,15 +339,13 @@ class MatcherServer::Impl final : public v1::Matcher::CallbackService, public ga
     const auto market_record = rules::Encode(book->record);
     records[0].assign(market_record.begin(), market_record.end());
     auto add_level = [&](u128 price, v1::BookLevel* level) {
-      auto volume = book->volumes.find(price);
       level->set_price(codec::U128Bytes(price));
-      level->set_amount(codec::U128Bytes(volume == book->volumes.end() ? 0 : volume->second.raw()));
+      level->set_amount(codec::U128Bytes(book->VolumeAt(price).raw()));
       keys.push_back(rules::OrderPageKey(market, Price::FromRaw(price)));
       records.emplace_back();
       keys.push_back(rules::PageLinkKey(market, Price::FromRaw(price)));
-      auto page = book->pages.find(price);
-      if (page != book->pages.end()) {
-        const auto encoded = rules::Encode(page->second);
+      if (const rules::PageRecord* page = book->FindPage(price); page != nullptr) {
+        const auto encoded = rules::Encode(*page);
         records.emplace_back(encoded.begin(), encoded.end());
       } else {
         records.emplace_back();

@@ -176,7 +176,12 @@ std::string EncodeSnapshot(uint64_t sequence, const Bytes32& root, const FastSta
       w.U128(book.best.bid.raw());
       chunks.EndRecord();
     }
-    std::vector<std::pair<u128, Amount>> volumes(book.volumes.begin(), book.volumes.end());
+    std::vector<std::pair<u128, Amount>> volumes;
+    std::vector<std::pair<u128, rules::PageRecord>> pages;
+    for (const auto& [price, level] : book.levels) {
+      if (!level.volume.IsZero()) volumes.emplace_back(price, level.volume);
+      if (level.has_page) pages.emplace_back(price, level.page);
+    }
     std::sort(volumes.begin(), volumes.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [price, volume] : volumes) {
@@ -187,7 +192,6 @@ std::string EncodeSnapshot(uint64_t sequence, const Bytes32& root, const FastSta
       w.U128(volume.raw());
       chunks.EndRecord();
     }
-    std::vector<std::pair<u128, rules::PageRecord>> pages(book.pages.begin(), book.pages.end());
     std::sort(pages.begin(), pages.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [price, page] : pages) {

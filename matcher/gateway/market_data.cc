@@ -51,10 +51,11 @@ void MarketData::Load(const matcher::FastState& state, uint64_t sequence) {
   state.ForEachMarket([&](rules::MarketId market, const matcher::FastState::Book& fast) {
     if (!fast.exists) return;
     Book& book = books_[market];
-    for (const auto& [price, page] : fast.pages) {
+    for (const auto& [price, level] : fast.levels) {
+      if (!level.has_page) continue;
+      const rules::PageRecord& page = level.page;
       book.side_of[price] = page.side;
-      auto volume = fast.volumes.find(price);
-      const u128 amount = volume == fast.volumes.end() ? 0 : volume->second.raw();
+      const u128 amount = level.volume.raw();
       if (amount == 0) continue;
       if (page.side == rules::Side::kBuy) {
         book.bids[price] = amount;

@@ -29,12 +29,18 @@ inline std::string CheckInvariants(const matcher::FastState& state, const rules:
       if (o.unfilled.IsZero()) fail(name + ": a resting order with nothing unfilled");
     }
     if (book.sizes.bid.raw() != bid || book.sizes.ask.raw() != ask) fail(name + ": orderbook leaf != orders");
-    if (volume.size() != book.pages.size()) fail(name + ": levels != pages");
+    if (volume.size() != book.page_count) fail(name + ": levels != pages");
     for (const auto& [price, v] : volume) {
-      auto it = book.volumes.find(price);
-      if (it == book.volumes.end() || it->second.raw() != v) fail(name + ": orderpage leaf != orders");
+      if (book.VolumeAt(price).raw() != v) fail(name + ": orderpage leaf != orders");
     }
-    if (book.volumes.size() != volume.size()) fail(name + ": stray orderpage leaves");
+    if (book.volume_count != volume.size()) fail(name + ": stray orderpage leaves");
+    size_t pages = 0, volumes = 0;  // the counts are what the entries hold
+    for (const auto& [price, level] : book.levels) {
+      pages += level.has_page;
+      volumes += !level.volume.IsZero();
+      if (!level.has_page && level.volume.IsZero()) fail(name + ": an empty level entry");
+    }
+    if (pages != book.page_count || volumes != book.volume_count) fail(name + ": level counts");
     const u128 best_bid = book.bid_prices.Max();
     const u128 best_ask = book.ask_prices.Min();
     if (book.best.bid.raw() != best_bid || book.best.ask.raw() != best_ask) fail(name + ": bestprice leaf != levels");
@@ -46,13 +52,13 @@ inline std::string CheckInvariants(const matcher::FastState& state, const rules:
       u128 better = 0;
       size_t levels = 0;
       while (at != 0) {
-        auto page = book.pages.find(at);
-        if (page == book.pages.end() || page->second.side != side || page->second.better.raw() != better) {
+        const rules::PageRecord* page = book.FindPage(at);
+        if (page == nullptr || page->side != side || page->better.raw() != better) {
           fail(name + ": broken level links");
           break;
         }
         uint32_t count = 0;
-        for (rules::OrderId o = page->second.head; !o.IsNone(); ++count) {
+        for (rules::OrderId o = page->head; !o.IsNone(); ++count) {
           auto order = book.orders.find(o.value);
           if (order == book.orders.end() || order->second.price.raw() != at) {
             fail(name + ": broken order queue");
@@ -60,10 +66,10 @@ inline std::string CheckInvariants(const matcher::FastState& state, const rules:
           }
           o = order->second.next;
         }
-        if (count != page->second.count) fail(name + ": level count != queue");
+        if (count != page->count) fail(name + ": level count != queue");
         ++levels;
         better = at;
-        at = page->second.worse.raw();
+        at = page->worse.raw();
         if (at != 0 && (side == rules::Side::kBuy ? at >= better : at <= better)) fail(name + ": levels out of order");
       }
       if (levels != prices.size()) fail(name + ": levels not all linked");

@@ -27,11 +27,11 @@ BookTop EngineBook(const matcher::FastState& state, rules::MarketId market) {
   const matcher::FastState::Book* book = state.FindBook(market);
   if (book == nullptr) return top;
   book->bid_prices.ForEachDescending([&](u128 p) {
-    top.bids.push_back({p, book->volumes.at(p).raw()});
+    top.bids.push_back({p, book->VolumeAt(p).raw()});
     return true;
   });
   book->ask_prices.ForEachAscending([&](u128 p) {
-    top.asks.push_back({p, book->volumes.at(p).raw()});
+    top.asks.push_back({p, book->VolumeAt(p).raw()});
     return true;
   });
   return top;

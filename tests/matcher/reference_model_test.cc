@@ -126,8 +126,7 @@ void RunSeed(uint64_t seed, uint64_t events, Coverage& cov) {
       ASSERT_TRUE(book.best == model.Best(*market)) << "event " << i + 1 << ": bestprice leaf";
       ASSERT_TRUE(book.sizes == model.Sizes(*market)) << "event " << i + 1 << ": orderbook leaf";
       for (Price p : prices) {
-        auto v = book.volumes.find(p.raw());
-        const Amount engine_volume = v == book.volumes.end() ? Amount() : v->second;
+        const Amount engine_volume = book.VolumeAt(p.raw());
         ASSERT_EQ(engine_volume, model.VolumeAt(*market, p)) << "event " << i + 1 << ": orderpage leaf";
       }
     }

@@ -117,7 +117,7 @@ class RulesTest : public ::testing::Test {
       s += "best=" + FormatDecimal(book->best.ask) + "/" + FormatDecimal(book->best.bid);
       s += " sizes=" + FormatDecimal(book->sizes.ask) + "/" + FormatDecimal(book->sizes.bid);
       s += " orders=" + std::to_string(book->orders.size()) + " pages=" +
-           std::to_string(book->pages.size());
+           std::to_string(book->page_count);
     }
     return s;
   }
