@@ -18,31 +18,27 @@
 #include <vector>
 
 #include "absl/container/btree_set.h"
-#include "common/internal/u256.h"
 #include "common/money.h"
+#include "matcher/price_grid.h"
 
 namespace pom::matcher {
 
 class PriceIndex {
  public:
-  static constexpr int kBits = 20;  // grid positions: 2^20 (a bitmap of 128 KiB, made on first use)
-  static constexpr uint64_t kSpan = uint64_t{1} << kBits;
+  static constexpr uint64_t kSpan = PriceGrid::kSpan;  // a bitmap of 128 KiB, made on first use
 
   // The grid's unit from the next time the grid is anchored (an insert into an empty grid).
   // 0 (or 2^64 and more): no grid.
-  void SetUnit(u128 unit) { next_unit_ = unit >> 64 == 0 ? unit : 0; }
+  void SetUnit(u128 unit) { grid_.SetUnit(unit); }
 
   size_t size() const { return grid_count_ + outliers_.size(); }
   bool empty() const { return size() == 0; }
 
   // REQUIRES: price > 0.
   void Insert(u128 price) {
+    if (grid_count_ == 0 && grid_.ShouldAnchor(price)) Anchor(price);
     uint64_t i;
-    if (grid_count_ == 0 && next_unit_ != 0 && price % next_unit_ == 0 &&
-        (unit_ != next_unit_ || !OnGrid(price, &i))) {
-      Anchor(price);
-    }
-    if (OnGrid(price, &i)) {
+    if (grid_.Position(price, &i)) {
       if (!Test(i)) {
         Set(i);
         ++grid_count_;
@@ -54,7 +50,7 @@ class PriceIndex {
 
   void Erase(u128 price) {
     uint64_t i;
-    if (OnGrid(price, &i)) {
+    if (grid_.Position(price, &i)) {
       if (Test(i)) {
         Clear(i);
         --grid_count_;
@@ -66,7 +62,7 @@ class PriceIndex {
 
   bool Contains(u128 price) const {
     uint64_t i;
-    return OnGrid(price, &i) ? Test(i) : outliers_.contains(price);
+    return grid_.Position(price, &i) ? Test(i) : outliers_.contains(price);
   }
 
   // The smallest element > price, or 0.
@@ -75,11 +71,9 @@ class PriceIndex {
     auto it = outliers_.upper_bound(price);
     if (it != outliers_.end()) best = *it;
     if (grid_count_ > 0) {
-      uint64_t from = 0;  // first grid position > price
-      uint64_t q, r;
-      if (price >= base_) from = Divide(price - base_, &q, &r) && q < kSpan ? q + 1 : kSpan;
+      const uint64_t from = grid_.FirstAbove(price);
       const uint64_t i = from < kSpan ? NextSet(from) : kSpan;
-      if (i < kSpan && (best == 0 || At(i) < best)) best = At(i);
+      if (i < kSpan && (best == 0 || grid_.PriceAt(i) < best)) best = grid_.PriceAt(i);
     }
     return best;
   }
@@ -89,12 +83,10 @@ class PriceIndex {
     u128 best = 0;
     auto it = outliers_.lower_bound(price);
     if (it != outliers_.begin()) best = *std::prev(it);
-    if (grid_count_ > 0 && price > base_) {
-      // Last grid position < price: ceil((price - base) / unit) - 1, capped.
-      uint64_t q, r;
-      const uint64_t to = Divide(price - base_, &q, &r) && q < kSpan ? (r != 0 ? q : q - 1) : kSpan - 1;
-      const uint64_t i = PrevSet(to);
-      if (i < kSpan && At(i) > best) best = At(i);
+    if (grid_count_ > 0) {
+      const uint64_t to = grid_.LastBelow(price);
+      const uint64_t i = to < kSpan ? PrevSet(to) : kSpan;
+      if (i < kSpan && grid_.PriceAt(i) > best) best = grid_.PriceAt(i);
     }
     return best;
   }
@@ -117,17 +109,15 @@ class PriceIndex {
   }
 
  private:
-  // A new grid around `price` (a multiple of next_unit_), while the grid is empty. Invariant:
-  // an element is in the bitmap if OnGrid accepts it, else in outliers_; so the outliers the
-  // new grid accepts move into it.
+  // A new grid around `price` while the grid is empty. Invariant: an element is in the bitmap
+  // if the grid takes it, else in outliers_; so the outliers the new grid takes move into it.
   void Anchor(u128 price) {
-    unit_ = next_unit_;  // < 2^64
-    const u128 half = unit_ * (kSpan / 2);
-    base_ = price > half ? price - half : 0;  // a multiple of unit_, as price is
+    grid_.Anchor(price);
     if (l0_.empty()) l0_.assign(kSpan / 64, 0);
-    for (auto it = outliers_.lower_bound(base_); it != outliers_.end() && *it - base_ < unit_ * kSpan;) {
+    const u128 base = grid_.PriceAt(0);
+    for (auto it = outliers_.lower_bound(base); it != outliers_.end() && *it - base < grid_.width();) {
       uint64_t i;
-      if (OnGrid(*it, &i)) {
+      if (grid_.Position(*it, &i)) {
         Set(i);
         ++grid_count_;
         it = outliers_.erase(it);
@@ -136,22 +126,6 @@ class PriceIndex {
       }
     }
   }
-
-  bool OnGrid(u128 price, uint64_t* i) const {
-    if (unit_ == 0 || price < base_) return false;
-    uint64_t q, r;
-    if (!Divide(price - base_, &q, &r) || r != 0 || q >= kSpan) return false;
-    *i = q;
-    return true;
-  }
-  // d / unit_ (one `div`); false if the quotient needs more than 64 bits. REQUIRES: unit_ != 0.
-  bool Divide(u128 d, uint64_t* q, uint64_t* r) const {
-    const uint64_t hi = static_cast<uint64_t>(d >> 64);
-    if (hi >= static_cast<uint64_t>(unit_)) return false;
-    *q = money_internal::Div128By64(hi, static_cast<uint64_t>(d), static_cast<uint64_t>(unit_), r);
-    return true;
-  }
-  u128 At(uint64_t i) const { return base_ + unit_ * i; }
 
   bool Test(uint64_t i) const { return (l0_[i >> 6] >> (i & 63)) & 1; }
   void Set(uint64_t i) {
@@ -206,9 +180,7 @@ class PriceIndex {
   uint64_t Lowest(uint64_t word) const { return word * 64 + std::countr_zero(l0_[word]); }
   uint64_t Highest(uint64_t word) const { return word * 64 + 63 - std::countl_zero(l0_[word]); }
 
-  u128 next_unit_ = 0;
-  u128 unit_ = 0;  // of the grid in use (with base_), while l0_ is allocated
-  u128 base_ = 0;
+  PriceGrid grid_;
   uint64_t grid_count_ = 0;
   static constexpr uint64_t kL1Words = kSpan / 4096;
   std::vector<uint64_t> l0_;       // bit i: grid position i is a level

@@ -47,9 +47,34 @@ void ExpectSameOrder(const PriceIndex& index, const std::set<u128>& plain) {
   ASSERT_EQ(down, std::vector<u128>(plain.rbegin(), plain.rend()));
 }
 
+constexpr u128 kTick = u128{100'000'000'000'000};  // 10^14: four price decimals at 10^18 scale
+constexpr u128 kMid = 580 * u128{1'000'000'000'000'000'000};
+
+// A price: mostly on the grid near the middle (steps of 1..3 words of the bitmap, so summaries
+// are crossed), sometimes at the edges of the span, off the tick, tiny, huge or far.
+u128 RandomPrice(std::mt19937_64& rng) {
+  const u128 tick = kTick, mid = kMid, half = tick * (PriceGrid::kSpan / 2);
+  const int64_t near = static_cast<int64_t>(rng() % 400) - 200;
+  switch (rng() % 10) {
+    case 0:
+      return mid + half + tick * (rng() % 3) - tick;  // around the top edge
+    case 1:
+      return mid - half + tick * (rng() % 3) - tick;  // around the bottom edge
+    case 2:
+      return mid + static_cast<u128>(near + 1000) * tick + 7;  // off the tick
+    case 3:
+      return 1 + rng() % 5;  // tiny
+    case 4:
+      return (~u128{0}) - rng() % 5;  // huge
+    case 5:
+      return mid - 100000 * tick * 5 + (rng() % 200000) * tick * 5;  // far
+    default:
+      return mid + static_cast<u128>(near + 10000) * tick - 10000 * tick;
+  }
+}
+
 TEST(PriceIndex, AgreesWithAnOrderedSet) {
-  const u128 tick = u128{100'000'000'000'000};  // 10^14: four price decimals at 10^18 scale
-  const u128 mid = 580 * u128{1'000'000'000'000'000'000};
+  const u128 tick = kTick, mid = kMid;
   for (uint64_t seed : testing::TestSeeds({1, 2, 3, 4, 5})) {
     SCOPED_TRACE(testing::SeedBanner(seed));
     std::mt19937_64 rng(seed);
@@ -57,28 +82,7 @@ TEST(PriceIndex, AgreesWithAnOrderedSet) {
     index.SetUnit(tick);
     std::set<u128> plain;
     std::vector<u128> recent;  // inserted prices, so that erases often hit
-    // A price: mostly on the grid near the middle (steps of 1..3 words of the bitmap, so
-    // summaries are crossed), sometimes at the edges of the span, off the tick, tiny or huge.
-    auto price = [&]() -> u128 {
-      const int64_t near = static_cast<int64_t>(rng() % 400) - 200;
-      switch (rng() % 10) {
-        case 0:
-          return mid + tick * (PriceIndex::kSpan / 2 + rng() % 3) - tick;  // around the top edge
-        case 1:
-          return (mid > tick * (PriceIndex::kSpan / 2) ? mid - tick * (PriceIndex::kSpan / 2) : tick) +
-                 tick * (rng() % 3) - tick;  // around the bottom edge
-        case 2:
-          return mid + static_cast<u128>(near + 1000) * tick + 7;  // off the tick
-        case 3:
-          return 1 + rng() % 5;  // tiny
-        case 4:
-          return (~u128{0}) - rng() % 5;  // huge
-        case 5:
-          return mid - 100000 * tick * 5 + (rng() % 200000) * tick * 5;  // far
-        default:
-          return mid + static_cast<u128>(near + 10000) * tick - 10000 * tick;
-      }
-    };
+    auto price = [&] { return RandomPrice(rng); };
     for (int step = 0; step < 30000; ++step) {
       const uint64_t op = rng() % 100;
       if (op < 45) {
