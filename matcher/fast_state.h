@@ -76,6 +76,16 @@ class FastState final : public rules::State {
   absl::Status SetMarket(rules::MarketId market, const rules::MarketRecord& record) override;
   absl::StatusOr<rules::PriceNeighbours> FindNeighbours(rules::MarketId market, rules::Side side,
                                                         Price price) override;
+  // Writes of a present record without building an optional (the rules instantiated for
+  // FastState pick these; a temporary optional copied the record through the stack).
+  absl::Status SetOrder(rules::MarketId market, rules::OrderId id, const rules::OrderRecord& order) {
+    BookOf(market).orders.Put(id.value, order);
+    return absl::OkStatus();
+  }
+  absl::Status SetPage(rules::MarketId market, Price price, const rules::PageRecord& page) {
+    WritePage(market, price, &page);
+    return absl::OkStatus();
+  }
 
   // The last nonce `user` used (0: none), without the State interface's status.
   uint64_t NonceOf(const rules::AccountId& user) const {
@@ -157,6 +167,7 @@ class FastState final : public rules::State {
     rules::MarketId market;
     Book* book = nullptr;
   };
+  void WritePage(rules::MarketId market, Price price, const rules::PageRecord* page);  // nullptr deletes
 
   CachedMap<BalanceKey, rules::Balance> balances_;
   CachedMap<rules::AccountId, uint64_t> nonces_;
@@ -251,14 +262,19 @@ inline absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(rules
 }
 
 inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std::optional<rules::PageRecord>& page) {
+  WritePage(m, price, page ? &*page : nullptr);
+  return absl::OkStatus();
+}
+
+inline void FastState::WritePage(rules::MarketId m, Price price, const rules::PageRecord* page) {
   Book& book = BookOf(m);
   Book::Level* level = book.levels.Find(price.raw());
   const rules::PageRecord* existing = level != nullptr && level->has_page ? &level->page : nullptr;
   // The price sets change only when a level appears, disappears or changes side; most calls
   // update the record of a level that stays.
-  const bool listed = existing != nullptr && page && page->side == existing->side;
+  const bool listed = existing != nullptr && page != nullptr && page->side == existing->side;
   if (existing != nullptr && !listed) book.PricesOf(existing->side).Erase(price.raw());
-  if (page) {
+  if (page != nullptr) {
     if (!listed) book.PricesOf(page->side).Insert(price.raw());
     if (level == nullptr) {
       book.levels.Put(price.raw(), Book::Level{.page = *page, .has_page = true});
@@ -276,7 +292,6 @@ inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std
       level->has_page = false;
     }
   }
-  return absl::OkStatus();
 }
 
 inline absl::StatusOr<uint64_t> FastState::GetNonce(const rules::AccountId& user) {
