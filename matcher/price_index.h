@@ -2,7 +2,7 @@
 // queries for prices near the book (docs/decisions.md, "Price index").
 //
 // Prices on a grid (multiples of `unit`, within kSpan units of where the side's first level
-// appeared) live in a three-level bitmap: insert and erase set or clear a bit and at most two
+// appeared) live in a three-level bitmap (its words allocated 64 at a time as used): insert and erase set or clear a bit and at most two
 // summary bits; the next level above or below a price is at most three word scans (count
 // trailing / leading zeros). Prices off the grid (another tick, or far away) go to an ordered
 // tree; queries combine both, so the set is exact whatever the prices. The grid is re-anchored
@@ -13,9 +13,12 @@
 // Thread-safety: not thread-safe.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
-#include <vector>
+#include <iterator>
+#include <memory>
 
 #include "absl/container/btree_set.h"
 #include "common/money.h"
@@ -25,7 +28,38 @@ namespace pom::matcher {
 
 class PriceIndex {
  public:
-  static constexpr uint64_t kSpan = PriceGrid::kSpan;  // a bitmap of 128 KiB, made on first use
+  static constexpr uint64_t kSpan = PriceGrid::kSpan;  // a bitmap of up to 128 KiB, made as used
+
+  PriceIndex() = default;
+  PriceIndex(const PriceIndex& other) { *this = other; }
+  PriceIndex& operator=(const PriceIndex& other) {
+    if (this == &other) return *this;
+    grid_ = other.grid_;
+    grid_count_ = other.grid_count_;
+    for (size_t b = 0; b < kL1Words; ++b) {
+      blocks_[b] = other.blocks_[b] ? std::make_unique<Block>(*other.blocks_[b]) : nullptr;
+    }
+    std::copy(std::begin(other.l1_), std::end(other.l1_), std::begin(l1_));
+    std::copy(std::begin(other.l2_), std::end(other.l2_), std::begin(l2_));
+    outliers_ = other.outliers_;
+    return *this;
+  }
+  PriceIndex(PriceIndex&& other) noexcept { *this = std::move(other); }
+  PriceIndex& operator=(PriceIndex&& other) noexcept {  // leaves `other` empty
+    if (this == &other) return *this;
+    grid_ = other.grid_;
+    grid_count_ = other.grid_count_;
+    blocks_ = std::move(other.blocks_);
+    std::copy(std::begin(other.l1_), std::end(other.l1_), std::begin(l1_));
+    std::copy(std::begin(other.l2_), std::end(other.l2_), std::begin(l2_));
+    outliers_ = std::move(other.outliers_);
+    other.grid_ = PriceGrid();
+    other.grid_count_ = 0;
+    std::fill(std::begin(other.l1_), std::end(other.l1_), 0);
+    std::fill(std::begin(other.l2_), std::end(other.l2_), 0);
+    other.outliers_.clear();
+    return *this;
+  }
 
   // The grid's unit from the next time the grid is anchored (an insert into an empty grid).
   // 0 (or 2^64 and more): no grid.
@@ -113,7 +147,6 @@ class PriceIndex {
   // if the grid takes it, else in outliers_; so the outliers the new grid takes move into it.
   void Anchor(u128 price) {
     grid_.Anchor(price);
-    if (l0_.empty()) l0_.assign(kSpan / 64, 0);
     const u128 base = grid_.PriceAt(0);
     for (auto it = outliers_.lower_bound(base); it != outliers_.end() && *it - base < grid_.width();) {
       uint64_t i;
@@ -127,21 +160,21 @@ class PriceIndex {
     }
   }
 
-  bool Test(uint64_t i) const { return (l0_[i >> 6] >> (i & 63)) & 1; }
+  bool Test(uint64_t i) const { return (Word(i >> 6) >> (i & 63)) & 1; }
   void Set(uint64_t i) {
-    l0_[i >> 6] |= uint64_t{1} << (i & 63);
+    MutableWord(i >> 6) |= uint64_t{1} << (i & 63);
     l1_[i >> 12] |= uint64_t{1} << ((i >> 6) & 63);
     l2_[i >> 18] |= uint64_t{1} << ((i >> 12) & 63);
   }
   void Clear(uint64_t i) {
-    if ((l0_[i >> 6] &= ~(uint64_t{1} << (i & 63))) != 0) return;
+    if ((MutableWord(i >> 6) &= ~(uint64_t{1} << (i & 63))) != 0) return;
     if ((l1_[i >> 12] &= ~(uint64_t{1} << ((i >> 6) & 63))) != 0) return;
     l2_[i >> 18] &= ~(uint64_t{1} << ((i >> 12) & 63));
   }
 
   // The first set position >= i, or kSpan. REQUIRES: i < kSpan.
   uint64_t NextSet(uint64_t i) const {
-    uint64_t w = l0_[i >> 6] & (~uint64_t{0} << (i & 63));
+    uint64_t w = Word(i >> 6) & (~uint64_t{0} << (i & 63));
     if (w != 0) return (i & ~uint64_t{63}) + std::countr_zero(w);
     const uint64_t j = (i >> 6) + 1;  // next l0 word
     if (j < kSpan / 64) {
@@ -160,7 +193,7 @@ class PriceIndex {
   }
   // The last set position <= i, or kSpan. REQUIRES: i < kSpan.
   uint64_t PrevSet(uint64_t i) const {
-    uint64_t w = l0_[i >> 6] & (~uint64_t{0} >> (63 - (i & 63)));
+    uint64_t w = Word(i >> 6) & (~uint64_t{0} >> (63 - (i & 63)));
     if (w != 0) return (i & ~uint64_t{63}) + 63 - std::countl_zero(w);
     if ((i >> 6) == 0) return kSpan;
     const uint64_t j = (i >> 6) - 1;  // previous l0 word
@@ -177,14 +210,28 @@ class PriceIndex {
     return kSpan;
   }
   // The lowest / highest set position in l0 word `word` (which has one).
-  uint64_t Lowest(uint64_t word) const { return word * 64 + std::countr_zero(l0_[word]); }
-  uint64_t Highest(uint64_t word) const { return word * 64 + 63 - std::countl_zero(l0_[word]); }
+  uint64_t Lowest(uint64_t word) const { return word * 64 + std::countr_zero(Word(word)); }
+  uint64_t Highest(uint64_t word) const { return word * 64 + 63 - std::countl_zero(Word(word)); }
+
+  // The bitmap's words come in blocks of 64 (4,096 positions, one l1_ word's worth), allocated
+  // when a bit in them is first set: a book uses a few blocks, and copies (snapshots) copy only
+  // those.
+  using Block = std::array<uint64_t, 64>;
+  uint64_t Word(uint64_t w) const {
+    const Block* b = blocks_[w >> 6].get();
+    return b == nullptr ? 0 : (*b)[w & 63];
+  }
+  uint64_t& MutableWord(uint64_t w) {
+    std::unique_ptr<Block>& b = blocks_[w >> 6];
+    if (!b) b = std::make_unique<Block>();
+    return (*b)[w & 63];
+  }
 
   PriceGrid grid_;
   uint64_t grid_count_ = 0;
   static constexpr uint64_t kL1Words = kSpan / 4096;
-  std::vector<uint64_t> l0_;       // bit i: grid position i is a level
-  uint64_t l1_[kL1Words] = {};     // bit w: l0_[w] != 0
+  std::array<std::unique_ptr<Block>, kL1Words> blocks_;  // bit i: grid position i is a level
+  uint64_t l1_[kL1Words] = {};     // bit w: word w of the bitmap is not 0
   uint64_t l2_[kL1Words / 64] = {};  // bit v: l1_[v] != 0
   absl::btree_set<u128> outliers_;
 };

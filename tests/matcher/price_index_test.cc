@@ -114,7 +114,14 @@ TEST(PriceIndex, AgreesWithAnOrderedSet) {
         PriceIndex copy(index);  // copies are independent
         index = copy;
         copy.Insert(mid + tick * 12345);
+        if (!plain.empty()) copy.Erase(*plain.begin());
       } else if (op < 93) {
+        PriceIndex moved(std::move(index));  // a move leaves the source empty and usable
+        EXPECT_TRUE(index.empty());
+        EXPECT_EQ(index.Above(0), 0u);
+        index.Insert(mid);
+        index = std::move(moved);
+      } else if (op < 94) {
         index.SetUnit(rng() % 4 == 0 ? 0 : tick);
       }
       std::vector<u128> probes = {price(), price(), 0, mid};
