@@ -314,8 +314,8 @@ inline absl::Status FastState::SetMarket(rules::MarketId m, const rules::MarketR
   Book& book = BookOf(m);
   book.record = record;
   book.exists = true;
-  // Levels on this market's tick take the price index's fast path (from the next time a
-  // side's grid is anchored: an UpdateMarket's new tick applies once the old levels are gone).
+  // Levels on this market's tick take the price index's fast path. (A market's tick is fixed at
+  // creation; were it to change, the new one would apply when a side's grid next anchors.)
   book.bid_prices.SetUnit(rules::TickOf(record));
   book.ask_prices.SetUnit(rules::TickOf(record));
   return absl::OkStatus();

@@ -2,9 +2,9 @@
 // queries for prices near the book (docs/decisions.md, "Price index").
 //
 // Prices on a grid (multiples of `unit`, within kSpan units of where the side's first level
-// appeared) live in a three-level bitmap (its words allocated 64 at a time as used): insert and erase set or clear a bit and at most two
-// summary bits; the next level above or below a price is at most three word scans (count
-// trailing / leading zeros). Prices off the grid (another tick, or far away) go to an ordered
+// appeared) live in a three-level bitmap (its words allocated 64 at a time as used): insert and
+// erase set or clear a bit and at most two summary bits; the next level above or below a price
+// is at most three word scans (count trailing / leading zeros). Prices off the grid (far away, or not on the tick) go to an ordered
 // tree; queries combine both, so the set is exact whatever the prices. The grid is re-anchored
 // at the next insert whenever it empties, so a market whose price moves far keeps the fast path
 // as soon as its old levels are gone.
