@@ -326,9 +326,10 @@ inline absl::StatusOr<rules::PriceNeighbours> FastState::FindNeighbours(rules::M
   rules::PriceNeighbours n;
   Book* book = FindBookForUpdate(m);
   if (book == nullptr) return n;
-  const PriceIndex& prices = book->PricesOf(side);
-  const Price higher = Price::FromRaw(prices.Above(price.raw()));
-  const Price lower = Price::FromRaw(prices.Below(price.raw()));
+  u128 lower_raw, higher_raw;
+  book->PricesOf(side).Neighbours(price.raw(), &lower_raw, &higher_raw);
+  const Price higher = Price::FromRaw(higher_raw);
+  const Price lower = Price::FromRaw(lower_raw);
   // Bids: higher is better. Asks: lower is better.
   if (side == rules::Side::kBuy) {
     n.better = higher;

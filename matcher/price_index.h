@@ -125,6 +125,31 @@ class PriceIndex {
     return best;
   }
 
+  // Below(price) and Above(price) in one go: one division and one tree search.
+  void Neighbours(u128 price, u128* below, u128* above) const {
+    *below = *above = 0;
+    if (!outliers_.empty()) {
+      auto it = outliers_.lower_bound(price);
+      if (it != outliers_.begin()) *below = *std::prev(it);
+      if (it != outliers_.end() && *it == price) ++it;
+      if (it != outliers_.end()) *above = *it;
+    }
+    if (grid_count_ == 0) return;
+    uint64_t i;
+    uint64_t last_below, first_above;
+    if (grid_.Position(price, &i)) {
+      last_below = i == 0 ? kSpan : i - 1;
+      first_above = i + 1;
+    } else {
+      last_below = grid_.LastBelow(price);
+      first_above = grid_.FirstAbove(price);
+    }
+    const uint64_t b = last_below < kSpan ? PrevSet(last_below) : kSpan;
+    if (b < kSpan && grid_.PriceAt(b) > *below) *below = grid_.PriceAt(b);
+    const uint64_t a = first_above < kSpan ? NextSet(first_above) : kSpan;
+    if (a < kSpan && (*above == 0 || grid_.PriceAt(a) < *above)) *above = grid_.PriceAt(a);
+  }
+
   u128 Min() const { return Above(0); }
   u128 Max() const { return Contains(~u128{0}) ? ~u128{0} : Below(~u128{0}); }
 

@@ -30,6 +30,10 @@ void ExpectSame(const PriceIndex& index, const std::set<u128>& plain, const std:
     ASSERT_EQ(index.Contains(p), plain.contains(p)) << static_cast<uint64_t>(p);
     ASSERT_EQ(index.Above(p), Above(plain, p)) << static_cast<uint64_t>(p);
     ASSERT_EQ(index.Below(p), Below(plain, p)) << static_cast<uint64_t>(p);
+    u128 below = 1, above = 1;
+    index.Neighbours(p, &below, &above);
+    ASSERT_EQ(below, Below(plain, p)) << static_cast<uint64_t>(p);
+    ASSERT_EQ(above, Above(plain, p)) << static_cast<uint64_t>(p);
   }
 }
 
