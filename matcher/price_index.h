@@ -13,7 +13,6 @@
 // Thread-safety: not thread-safe.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -39,8 +38,8 @@ class PriceIndex {
     for (size_t b = 0; b < kL1Words; ++b) {
       blocks_[b] = other.blocks_[b] ? std::make_unique<Block>(*other.blocks_[b]) : nullptr;
     }
-    std::copy(std::begin(other.l1_), std::end(other.l1_), std::begin(l1_));
-    std::copy(std::begin(other.l2_), std::end(other.l2_), std::begin(l2_));
+    l1_ = other.l1_;
+    l2_ = other.l2_;
     outliers_ = other.outliers_;
     return *this;
   }
@@ -50,13 +49,13 @@ class PriceIndex {
     grid_ = other.grid_;
     grid_count_ = other.grid_count_;
     blocks_ = std::move(other.blocks_);
-    std::copy(std::begin(other.l1_), std::end(other.l1_), std::begin(l1_));
-    std::copy(std::begin(other.l2_), std::end(other.l2_), std::begin(l2_));
+    l1_ = other.l1_;
+    l2_ = other.l2_;
     outliers_ = std::move(other.outliers_);
     other.grid_ = PriceGrid();
     other.grid_count_ = 0;
-    std::fill(std::begin(other.l1_), std::end(other.l1_), 0);
-    std::fill(std::begin(other.l2_), std::end(other.l2_), 0);
+    other.l1_.fill(0);
+    other.l2_.fill(0);
     other.outliers_.clear();
     return *this;
   }
@@ -99,32 +98,6 @@ class PriceIndex {
     return grid_.Position(price, &i) ? Test(i) : outliers_.contains(price);
   }
 
-  // The smallest element > price, or 0.
-  u128 Above(u128 price) const {
-    u128 best = 0;
-    auto it = outliers_.upper_bound(price);
-    if (it != outliers_.end()) best = *it;
-    if (grid_count_ > 0) {
-      const uint64_t from = grid_.FirstAbove(price);
-      const uint64_t i = from < kSpan ? NextSet(from) : kSpan;
-      if (i < kSpan && (best == 0 || grid_.PriceAt(i) < best)) best = grid_.PriceAt(i);
-    }
-    return best;
-  }
-
-  // The largest element < price, or 0.
-  u128 Below(u128 price) const {
-    u128 best = 0;
-    auto it = outliers_.lower_bound(price);
-    if (it != outliers_.begin()) best = *std::prev(it);
-    if (grid_count_ > 0) {
-      const uint64_t to = grid_.LastBelow(price);
-      const uint64_t i = to < kSpan ? PrevSet(to) : kSpan;
-      if (i < kSpan && grid_.PriceAt(i) > best) best = grid_.PriceAt(i);
-    }
-    return best;
-  }
-
   // Below(price) and Above(price) in one go: one division and one tree search.
   void Neighbours(u128 price, u128* below, u128* above) const {
     *below = *above = 0;
@@ -148,6 +121,18 @@ class PriceIndex {
     if (b < kSpan && grid_.PriceAt(b) > *below) *below = grid_.PriceAt(b);
     const uint64_t a = first_above < kSpan ? NextSet(first_above) : kSpan;
     if (a < kSpan && (*above == 0 || grid_.PriceAt(a) < *above)) *above = grid_.PriceAt(a);
+  }
+
+  // The smallest element > price, or 0; the largest element < price, or 0.
+  u128 Above(u128 price) const {
+    u128 below, above;
+    Neighbours(price, &below, &above);
+    return above;
+  }
+  u128 Below(u128 price) const {
+    u128 below, above;
+    Neighbours(price, &below, &above);
+    return below;
   }
 
   u128 Min() const { return Above(0); }
@@ -256,8 +241,8 @@ class PriceIndex {
   uint64_t grid_count_ = 0;
   static constexpr uint64_t kL1Words = kSpan / 4096;
   std::array<std::unique_ptr<Block>, kL1Words> blocks_;  // bit i: grid position i is a level
-  uint64_t l1_[kL1Words] = {};     // bit w: word w of the bitmap is not 0
-  uint64_t l2_[kL1Words / 64] = {};  // bit v: l1_[v] != 0
+  std::array<uint64_t, kL1Words> l1_{};       // bit w: word w of the bitmap is not 0
+  std::array<uint64_t, kL1Words / 64> l2_{};  // bit v: l1_[v] != 0
   absl::btree_set<u128> outliers_;
 };
 

@@ -68,6 +68,16 @@ std::vector<rules::Currency> Currencies(uint32_t markets) {
 }
 
 // An engine for an unsigned generated stream (no signature checks), funded from its genesis.
+// A generated stream without signatures, for engines built by MakeUnsignedEngine.
+workload::Workload UnsignedWorkload(uint64_t seed, uint64_t events, uint32_t users) {
+  workload::Options o;  // two markets
+  o.seed = seed;
+  o.events = events;
+  o.users = users;
+  o.sign = false;
+  return workload::Generate(o);
+}
+
 std::unique_ptr<Engine> MakeUnsignedEngine(const codec::Genesis& g) {
   EngineOptions o;
   o.prover_id = g.prover_id;
@@ -137,12 +147,7 @@ TEST(Engine, GeneratedStreamsProveEveryEventAndKeepInvariants) {
 }
 
 TEST(Engine, SameStreamSameRoots) {
-  workload::Options o;
-  o.seed = 77;
-  o.events = 3000;
-  o.users = 10;
-  o.sign = false;
-  const workload::Workload w = workload::Generate(o);
+  const workload::Workload w = UnsignedWorkload(77, 3000, 10);
   std::vector<Bytes32> roots[2];
   for (auto& run : roots) {
     auto engine = MakeUnsignedEngine(w.genesis);
@@ -199,13 +204,7 @@ TEST(Engine, RefusedCommandsAreNotSequenced) {
 TEST(Engine, ProvedAndUnprovedRunsAgree) {
   for (uint64_t seed : testing::TestSeeds({11, 12})) {
     SCOPED_TRACE(testing::SeedBanner(seed));
-    workload::Options o;
-    o.seed = seed;
-    o.events = 8000;
-    o.users = 16;
-    o.markets = 2;
-    o.sign = false;
-    const workload::Workload w = workload::Generate(o);
+    const workload::Workload w = UnsignedWorkload(seed, 8000, 16);
     auto proved = MakeUnsignedEngine(w.genesis), unproved = MakeUnsignedEngine(w.genesis);
     for (size_t i = 0; i < w.commands.size(); ++i) {
       absl::StatusOr<rules::EventProof> p = proved->Submit(w.commands[i]);
@@ -227,12 +226,7 @@ TEST(Engine, ProvedAndUnprovedRunsAgree) {
 // A copy of the state is independent of its source: the per-map caches and the book cache
 // point into the source, so a copy must start without them.
 TEST(Engine, CopiedStateIsIndependent) {
-  workload::Options o;
-  o.seed = 21;
-  o.events = 3000;
-  o.users = 8;
-  o.sign = false;
-  const workload::Workload w = workload::Generate(o);
+  const workload::Workload w = UnsignedWorkload(21, 3000, 8);
   auto owned = MakeUnsignedEngine(w.genesis);
   Engine& engine = *owned;
   const size_t half = w.commands.size() / 2;
