@@ -1,7 +1,9 @@
 #include "bench/cycle_clock.h"
 
+#include <algorithm>
 #include <fstream>
 #include <string>
+#include <vector>
 
 namespace pom::bench {
 
@@ -21,6 +23,17 @@ bool CycleClock::UsesTsc() {
 #else
   return false;
 #endif
+}
+
+int64_t CycleClock::MedianReadTicks() {
+  std::vector<int64_t> d(100'001);
+  for (int64_t& x : d) {
+    const uint64_t a = Now();
+    const uint64_t b = Now();
+    x = static_cast<int64_t>(b - a);
+  }
+  std::nth_element(d.begin(), d.begin() + d.size() / 2, d.end());
+  return d[d.size() / 2];
 }
 
 }  // namespace pom::bench

@@ -33,6 +33,10 @@ class CycleClock {
                                      .count());
   }
 
+  // The median, over many back-to-back pairs of Now(), of the ticks between them: what one
+  // read adds to an interval measured with two.
+  static int64_t MedianReadTicks();
+
   // Ticks per nanosecond between Start() and NsPerTick(); call them at the start and end of
   // the timed run (longer runs give a better rate).
   class Calibration {
