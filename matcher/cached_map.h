@@ -36,22 +36,19 @@ class CachedMap {
     return *this;
   }
 
-  // The value at `key`, or nullptr. Valid until the next Put or Erase.
-  V* Find(const K& key) {
+  // The value at `key`, or nullptr. Valid until the next Put or Erase. (The remembered case
+  // inlines into the caller; the probe is a call.)
+  __attribute__((always_inline)) V* Find(const K& key) {
     if (last_ != nullptr && last_key_ == key) return last_;
-    auto it = map_.find(key);
-    if (it == map_.end()) return nullptr;
-    Remember(key, &it->second);
-    return last_;
+    return FindSlow(key);
   }
 
-  void Put(const K& key, const V& value) {
+  __attribute__((always_inline)) void Put(const K& key, const V& value) {
     if (last_ != nullptr && last_key_ == key) {
       *last_ = value;
       return;
     }
-    auto [it, inserted] = map_.insert_or_assign(key, value);
-    Remember(key, &it->second);
+    PutSlow(key, value);
   }
 
   void Erase(const K& key) {
@@ -69,6 +66,17 @@ class CachedMap {
   bool empty() const { return map_.empty(); }
 
  private:
+  V* FindSlow(const K& key) {
+    auto it = map_.find(key);
+    if (it == map_.end()) return nullptr;
+    Remember(key, &it->second);
+    return last_;
+  }
+  void PutSlow(const K& key, const V& value) {
+    auto [it, inserted] = map_.insert_or_assign(key, value);
+    Remember(key, &it->second);
+  }
+
   void Remember(const K& key, V* value) {
     last_key_ = key;
     last_ = value;

@@ -52,14 +52,7 @@ absl::Status Engine::Admit(const rules::Command& command) {
   if (options_.check_signatures && !rules::VerifyCommandSignature(options_.prover_id, command)) {
     return absl::UnauthenticatedError("bad signature");
   }
-  if (command.IsAdmin() && command.signer != options_.operator_account) {
-    return absl::PermissionDeniedError("market admin commands must be signed by the operator");
-  }
-  POM_ASSIGN_OR_RETURN(uint64_t last, state_.GetNonce(command.signer));
-  if (command.nonce <= last) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("stale nonce ", command.nonce, " (last used ", last, ")"));
-  }
+  POM_RETURN_IF_ERROR(rules::CheckSignerAndNonce(state_, options_.operator_account, command));
   if (const auto* d = std::get_if<rules::Deposit>(&command.body)) {
     if (!ledger_.CanDeposit(command.signer, d->currency, d->amount)) {
       return absl::FailedPreconditionError("deposit without a chain-side authorization");
@@ -72,7 +65,9 @@ absl::StatusOr<rules::Outcome> Engine::SubmitUnproved(const rules::Command& comm
   POM_RETURN_IF_ERROR(Admit(command));
   ++sequence_;
   const rules::Context context{rules::Sequence{sequence_}, options_.operator_account};
-  absl::StatusOr<rules::Outcome> outcome = rules::ApplyTo(state_, context, command);
+  // Admit ran the rules' own admission checks on this state; without a proof to record, the
+  // rules need not run them again.
+  absl::StatusOr<rules::Outcome> outcome = rules::ApplyAdmitted(state_, context, command);
   if (!outcome.ok()) return Halt(outcome.status());
   absl::Status ledger = ledger_.ApplyEvent(command, *outcome);
   if (!ledger.ok()) return Halt(ledger);

@@ -15,6 +15,19 @@ void FastState::ForEachBalance(
   for (const auto& [key, balance] : balances_) f(key.user, key.currency, balance);
 }
 
+FastState::Book& FastState::BookOfSlow(MarketId market) {
+  Book& book = books_[market];
+  cache_ = {market, &book};
+  return book;
+}
+
+FastState::Book* FastState::FindBookSlow(MarketId market) {
+  auto it = books_.find(market);
+  if (it == books_.end()) return nullptr;
+  cache_ = {market, &it->second};
+  return &it->second;
+}
+
 const FastState::Book* FastState::FindBook(MarketId m) const {
   auto it = books_.find(m);
   return it == books_.end() ? nullptr : &it->second;

@@ -78,11 +78,13 @@ class FastState final : public rules::State {
                                                         Price price) override;
   // Writes of a present record without building an optional (the rules instantiated for
   // FastState pick these; a temporary optional copied the record through the stack).
-  absl::Status SetOrder(rules::MarketId market, rules::OrderId id, const rules::OrderRecord& order) {
+  __attribute__((always_inline)) absl::Status SetOrder(rules::MarketId market, rules::OrderId id,
+                                                      const rules::OrderRecord& order) {
     BookOf(market).orders.Put(id.value, order);
     return absl::OkStatus();
   }
-  absl::Status SetPage(rules::MarketId market, Price price, const rules::PageRecord& page) {
+  __attribute__((always_inline)) absl::Status SetPage(rules::MarketId market, Price price,
+                                                     const rules::PageRecord& page) {
     WritePage(market, price, &page);
     return absl::OkStatus();
   }
@@ -150,19 +152,17 @@ class FastState final : public rules::State {
 
   // The book of `market`, created empty if absent (writes), or nullptr (reads). Books live in
   // a node map, so the one-entry cache of the last one used stays valid as others are added.
-  Book& BookOf(rules::MarketId market) {
-    if (cache_.book != nullptr && cache_.market == market) return *cache_.book;
-    Book& book = books_[market];
-    cache_ = {market, &book};
-    return book;
+  // Every accessor starts here: the cached case inlines, the lookup does not.
+  __attribute__((always_inline)) Book& BookOf(rules::MarketId market) {
+    if (cache_.book != nullptr && cache_.market == market) [[likely]] return *cache_.book;
+    return BookOfSlow(market);
   }
-  Book* FindBookForUpdate(rules::MarketId market) {
-    if (cache_.book != nullptr && cache_.market == market) return cache_.book;
-    auto it = books_.find(market);
-    if (it == books_.end()) return nullptr;
-    cache_ = {market, &it->second};
-    return &it->second;
+  __attribute__((always_inline)) Book* FindBookForUpdate(rules::MarketId market) {
+    if (cache_.book != nullptr && cache_.market == market) [[likely]] return cache_.book;
+    return FindBookSlow(market);
   }
+  Book& BookOfSlow(rules::MarketId market);
+  Book* FindBookSlow(rules::MarketId market);
   struct BookCache {
     rules::MarketId market;
     Book* book = nullptr;
@@ -175,12 +175,12 @@ class FastState final : public rules::State {
   BookCache cache_;
 };
 
-inline absl::StatusOr<rules::Balance> FastState::GetBalance(const rules::AccountId& user, rules::Currency c) {
+__attribute__((always_inline)) inline absl::StatusOr<rules::Balance> FastState::GetBalance(const rules::AccountId& user, rules::Currency c) {
   const rules::Balance* b = balances_.Find(BalanceKey{user, c});
   return b == nullptr ? rules::Balance() : *b;
 }
 
-inline absl::Status FastState::SetBalance(const rules::AccountId& user, rules::Currency c, const rules::Balance& b) {
+__attribute__((always_inline)) inline absl::Status FastState::SetBalance(const rules::AccountId& user, rules::Currency c, const rules::Balance& b) {
   if (b.available.IsZero() && b.frozen.IsZero()) {
     balances_.Erase(BalanceKey{user, c});
   } else {
@@ -189,34 +189,34 @@ inline absl::Status FastState::SetBalance(const rules::AccountId& user, rules::C
   return absl::OkStatus();
 }
 
-inline absl::StatusOr<rules::BookSizes> FastState::GetBookSizes(rules::MarketId m) {
+__attribute__((always_inline)) inline absl::StatusOr<rules::BookSizes> FastState::GetBookSizes(rules::MarketId m) {
   const Book* book = FindBookForUpdate(m);
   return book == nullptr ? rules::BookSizes() : book->sizes;
 }
 
-inline absl::Status FastState::SetBookSizes(rules::MarketId m, const rules::BookSizes& sizes) {
+__attribute__((always_inline)) inline absl::Status FastState::SetBookSizes(rules::MarketId m, const rules::BookSizes& sizes) {
   BookOf(m).sizes = sizes;
   return absl::OkStatus();
 }
 
-inline absl::StatusOr<rules::BestPrices> FastState::GetBestPrices(rules::MarketId m) {
+__attribute__((always_inline)) inline absl::StatusOr<rules::BestPrices> FastState::GetBestPrices(rules::MarketId m) {
   const Book* book = FindBookForUpdate(m);
   return book == nullptr ? rules::BestPrices() : book->best;
 }
 
-inline absl::Status FastState::SetBestPrices(rules::MarketId m, const rules::BestPrices& best) {
+__attribute__((always_inline)) inline absl::Status FastState::SetBestPrices(rules::MarketId m, const rules::BestPrices& best) {
   BookOf(m).best = best;
   return absl::OkStatus();
 }
 
-inline absl::StatusOr<Amount> FastState::GetPageVolume(rules::MarketId m, Price price) {
+__attribute__((always_inline)) inline absl::StatusOr<Amount> FastState::GetPageVolume(rules::MarketId m, Price price) {
   Book* book = FindBookForUpdate(m);
   if (book == nullptr) return Amount();
   const Book::Level* level = book->levels.Find(price.raw());
   return level == nullptr ? Amount() : level->volume;
 }
 
-inline absl::Status FastState::SetPageVolume(rules::MarketId m, Price price, Amount volume) {
+__attribute__((always_inline)) inline absl::Status FastState::SetPageVolume(rules::MarketId m, Price price, Amount volume) {
   Book& book = BookOf(m);
   Book::Level* level = book.levels.Find(price.raw());
   if (level == nullptr) {
@@ -234,7 +234,7 @@ inline absl::Status FastState::SetPageVolume(rules::MarketId m, Price price, Amo
   return absl::OkStatus();
 }
 
-inline absl::StatusOr<std::optional<rules::OrderRecord>> FastState::GetOrder(rules::MarketId m, rules::OrderId id) {
+__attribute__((always_inline)) inline absl::StatusOr<std::optional<rules::OrderRecord>> FastState::GetOrder(rules::MarketId m, rules::OrderId id) {
   Book* book = FindBookForUpdate(m);
   if (book == nullptr) return std::nullopt;
   const rules::OrderRecord* o = book->orders.Find(id.value);
@@ -242,7 +242,7 @@ inline absl::StatusOr<std::optional<rules::OrderRecord>> FastState::GetOrder(rul
   return *o;
 }
 
-inline absl::Status FastState::SetOrder(rules::MarketId m, rules::OrderId id,
+__attribute__((always_inline)) inline absl::Status FastState::SetOrder(rules::MarketId m, rules::OrderId id,
                                  const std::optional<rules::OrderRecord>& order) {
   Book& book = BookOf(m);
   if (order) {
@@ -253,7 +253,7 @@ inline absl::Status FastState::SetOrder(rules::MarketId m, rules::OrderId id,
   return absl::OkStatus();
 }
 
-inline absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(rules::MarketId m, Price price) {
+__attribute__((always_inline)) inline absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(rules::MarketId m, Price price) {
   Book* book = FindBookForUpdate(m);
   if (book == nullptr) return std::nullopt;
   const Book::Level* level = book->levels.Find(price.raw());
@@ -261,7 +261,7 @@ inline absl::StatusOr<std::optional<rules::PageRecord>> FastState::GetPage(rules
   return level->page;
 }
 
-inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std::optional<rules::PageRecord>& page) {
+__attribute__((always_inline)) inline absl::Status FastState::SetPage(rules::MarketId m, Price price, const std::optional<rules::PageRecord>& page) {
   WritePage(m, price, page ? &*page : nullptr);
   return absl::OkStatus();
 }
@@ -294,17 +294,17 @@ inline void FastState::WritePage(rules::MarketId m, Price price, const rules::Pa
   }
 }
 
-inline absl::StatusOr<uint64_t> FastState::GetNonce(const rules::AccountId& user) {
+__attribute__((always_inline)) inline absl::StatusOr<uint64_t> FastState::GetNonce(const rules::AccountId& user) {
   const uint64_t* n = nonces_.Find(user);
   return n == nullptr ? 0 : *n;
 }
 
-inline absl::Status FastState::SetNonce(const rules::AccountId& user, uint64_t nonce) {
+__attribute__((always_inline)) inline absl::Status FastState::SetNonce(const rules::AccountId& user, uint64_t nonce) {
   nonces_.Put(user, nonce);
   return absl::OkStatus();
 }
 
-inline absl::StatusOr<std::optional<rules::MarketRecord>> FastState::GetMarket(rules::MarketId m) {
+__attribute__((always_inline)) inline absl::StatusOr<std::optional<rules::MarketRecord>> FastState::GetMarket(rules::MarketId m) {
   const Book* book = FindBookForUpdate(m);
   if (book == nullptr || !book->exists) return std::nullopt;
   return book->record;

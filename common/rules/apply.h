@@ -126,10 +126,12 @@ absl::StatusOr<Outcome> DoSetMarketStatus(S& s, const SetMarketStatus& c) {
 
 namespace pom::rules {
 
+// The checks of a command against the state that precede any write: who may sign market admin
+// commands, and the nonce. (ValidateCommand checks the command's own fields first.) Errors:
+// PermissionDenied, FailedPrecondition for a stale nonce; nothing is written.
 template <class S>
-absl::StatusOr<Outcome> ApplyTo(S& s, const Context& context, const Command& command) {
-  POM_RETURN_IF_ERROR(ValidateCommand(command));
-  if (command.IsAdmin() && command.signer != context.operator_account) {
+absl::Status CheckSignerAndNonce(S& s, const AccountId& operator_account, const Command& command) {
+  if (command.IsAdmin() && command.signer != operator_account) {
     return absl::PermissionDeniedError("market admin commands must be signed by the operator");
   }
   POM_ASSIGN_OR_RETURN(uint64_t last_nonce, s.GetNonce(command.signer));
@@ -137,6 +139,14 @@ absl::StatusOr<Outcome> ApplyTo(S& s, const Context& context, const Command& com
     return absl::FailedPreconditionError(
         absl::StrCat("stale nonce ", command.nonce, " (last used ", last_nonce, ")"));
   }
+  return absl::OkStatus();
+}
+
+// Applies a command that has passed ValidateCommand and CheckSignerAndNonce on this state (the
+// matcher's engine runs both on admission, before it assigns a sequence): consumes the nonce
+// and runs the command's rules. REQUIRES: those checks passed and nothing changed since.
+template <class S>
+absl::StatusOr<Outcome> ApplyAdmitted(S& s, const Context& context, const Command& command) {
   POM_RETURN_IF_ERROR(s.SetNonce(command.signer, command.nonce));
   const AccountId& signer = command.signer;
   return std::visit(
@@ -161,6 +171,15 @@ absl::StatusOr<Outcome> ApplyTo(S& s, const Context& context, const Command& com
         }
       },
       command.body);
+}
+
+// The state transition: checks, then applies. Errors: those of ValidateCommand and
+// CheckSignerAndNonce (nothing written), or an error of the state (the event fails as a whole).
+template <class S>
+absl::StatusOr<Outcome> ApplyTo(S& s, const Context& context, const Command& command) {
+  POM_RETURN_IF_ERROR(ValidateCommand(command));
+  POM_RETURN_IF_ERROR(CheckSignerAndNonce(s, context.operator_account, command));
+  return ApplyAdmitted(s, context, command);
 }
 
 }  // namespace pom::rules
