@@ -28,7 +28,9 @@ TEST(LobsterReplay, GoogLevel10DayReproducesLevels1To9) {
   EXPECT_EQ(r->latency_ns.size(), r->messages);
   EXPECT_EQ(r->inline_latency_ns.size(), r->messages);
   EXPECT_GT(r->seconds, 0);
+  EXPECT_GT(r->per_message_seconds, 0);
   EXPECT_GT(r->inline_seconds, 0);
+  EXPECT_GT(r->clock_read_ns, 0);
   for (int level = 1; level <= 9; ++level) {
     EXPECT_GE(r->book_match_ratio.at(level), 0.999) << "level " << level;
     std::printf("[ lobster ] GOOG level %d book_match_ratio=%.6f\n", level, r->book_match_ratio.at(level));

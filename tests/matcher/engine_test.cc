@@ -193,6 +193,16 @@ TEST(Engine, RefusedCommandsAreNotSequenced) {
   rules::SignCommand(w.genesis.prover_id, user.secret_key, admin);
   EXPECT_EQ(engine->Submit(admin).status().code(), absl::StatusCode::kPermissionDenied);
 
+  // The unproved path applies without repeating the rules' signer and nonce checks
+  // (ApplyAdmitted): admission alone must refuse the same commands and consume no nonce.
+  const uint64_t user_nonce = engine->state().NonceOf(user.public_key);
+  const uint64_t replayed_nonce = engine->state().NonceOf(replayed.signer);
+  EXPECT_EQ(engine->SubmitUnproved(replayed).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(engine->SubmitUnproved(forged).status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(engine->SubmitUnproved(admin).status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(engine->state().NonceOf(user.public_key), user_nonce);
+  EXPECT_EQ(engine->state().NonceOf(replayed.signer), replayed_nonce);
+
   EXPECT_EQ(engine->sequence(), seq);
   EXPECT_EQ(engine->root(), root);
 }
