@@ -2,9 +2,10 @@
 // then write the same leaf (a balance, an order, a level), so the write, and repeated reads,
 // skip the hash and the probe.
 //
-// The remembered pointer stays valid because absl::flat_hash_map moves elements only when an
-// insert grows the table (the element inserted is then the one remembered) and erase leaves
-// the others in place; erasing the remembered key forgets it. Copies and moves start empty.
+// The remembered pointer stays valid because absl::flat_hash_map moves elements only on an
+// insert (one that grows the table, or compacts its tombstones in place; the element inserted
+// is then the one remembered) and erase leaves the others in place; erasing the remembered key
+// forgets it. Copies and moves start empty.
 // Reads for other code go through the const view (find, contains, at, iteration) of the map.
 // Thread-safety: not thread-safe.
 #pragma once
