@@ -14,11 +14,13 @@ bench=${1:-build/bin/pom-bench}
 data=${POM_SHARED_DIR:-../shared}/data/lobster/GOOG_2012-06-21_34200000_57600000
 command -v valgrind >/dev/null || { echo "count_instructions.sh: needs valgrind (apt install valgrind)" >&2; exit 1; }
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+log=$(mktemp)
+trap 'rm -f "$out" "$log"' EXIT
 valgrind --tool=callgrind --callgrind-out-file="$out" \
   --toggle-collect='pom::matcher::Engine::SubmitUnproved*' \
   "$bench" replay --lobster-messages "${data}_message_10.csv.gz" \
-  --lobster-book "${data}_orderbook_10.csv.gz" --levels 10 >/dev/null 2>&1
+  --lobster-book "${data}_orderbook_10.csv.gz" --levels 10 >"$log" 2>&1 ||
+  { echo "count_instructions.sh: the replay failed:" >&2; tail -20 "$log" >&2; exit 1; }
 # Every command goes through Engine::Admit once: its call count is the number of commands.
 callgrind_annotate --tree=calling "$out" 2>/dev/null | /usr/bin/python3 -c '
 import re, sys
