@@ -89,6 +89,20 @@ class FastState final : public rules::State {
     return absl::OkStatus();
   }
 
+  // In-place edits for the rules (book_ops.h's UpdatePage and UpdateOrder): the stored record,
+  // or nullptr if absent. Valid until the next write to the book; an edit must not change a
+  // level's side (its price index entry depends on it).
+  __attribute__((always_inline)) rules::PageRecord* EditPage(rules::MarketId market, Price price) {
+    Book* book = FindBookForUpdate(market);
+    if (book == nullptr) return nullptr;
+    Book::Level* level = book->levels.Find(price.raw());
+    return level != nullptr && level->has_page ? &level->page : nullptr;
+  }
+  __attribute__((always_inline)) rules::OrderRecord* EditOrder(rules::MarketId market, rules::OrderId id) {
+    Book* book = FindBookForUpdate(market);
+    return book == nullptr ? nullptr : book->orders.Find(id.value);
+  }
+
   // The last nonce `user` used (0: none), without the State interface's status.
   uint64_t NonceOf(const rules::AccountId& user) const {
     auto it = nonces_.find(user);

@@ -53,6 +53,41 @@ absl::StatusOr<OrderRecord> LoadOrder(S& s, MarketId market, OrderId id) {
   return *order;
 }
 
+// Applies `edit` (PageRecord& -> absl::Status) to the existing level at `price` and saves the
+// result; `edit` checks before it changes anything and never changes the side. A state that
+// offers `EditPage` (the matcher's FastState: a pointer to the stored record, or nullptr) is
+// edited in place, one lookup and no copies; any other state (the witness, the recording
+// wrapper) through GetPage and SetPage. Both run the same `edit`, so the rule is one text.
+template <class S, class Edit>
+absl::Status UpdatePage(S& s, MarketId market, Price price, Edit&& edit) {
+  if constexpr (requires { s.EditPage(market, price); }) {
+    PageRecord* page = s.EditPage(market, price);
+    if (page == nullptr) return Inconsistent("a linked price level is missing");
+    const Side side = page->side;
+    POM_RETURN_IF_ERROR(edit(*page));
+    if (page->side != side) return Inconsistent("a level edit changed its side");
+    return absl::OkStatus();
+  } else {
+    POM_ASSIGN_OR_RETURN(PageRecord page, LoadPage(s, market, price));
+    POM_RETURN_IF_ERROR(edit(page));
+    return s.SetPage(market, price, page);
+  }
+}
+
+// As UpdatePage, for the existing order `id` (`EditOrder` on the state, or GetOrder and SetOrder).
+template <class S, class Edit>
+absl::Status UpdateOrder(S& s, MarketId market, OrderId id, Edit&& edit) {
+  if constexpr (requires { s.EditOrder(market, id); }) {
+    OrderRecord* order = s.EditOrder(market, id);
+    if (order == nullptr) return Inconsistent("a linked order is missing");
+    return edit(*order);
+  } else {
+    POM_ASSIGN_OR_RETURN(OrderRecord order, LoadOrder(s, market, id));
+    POM_RETURN_IF_ERROR(edit(order));
+    return s.SetOrder(market, id, order);
+  }
+}
+
 // ---- Balance moves ----
 // Errors: OutOfRange if a balance would go negative or overflow (the rules check what a client
 // controls first, so this means the state is inconsistent).
@@ -148,20 +183,22 @@ absl::StatusOr<PageRecord> InsertLevel(S& s, MarketId market, Side side, Price p
     (side == Side::kBuy ? best.bid : best.ask) = price;
     POM_RETURN_IF_ERROR(s.SetBestPrices(market, best));
   } else {
-    POM_ASSIGN_OR_RETURN(PageRecord better, LoadPage(s, market, hint.better));
-    if (better.side != side || better.worse != hint.worse || !IsBetter(side, hint.better, price)) {
-      return Inconsistent("price level hint: better neighbour is not adjacent");
-    }
-    better.worse = price;
-    POM_RETURN_IF_ERROR(s.SetPage(market, hint.better, better));
+    POM_RETURN_IF_ERROR(UpdatePage(s, market, hint.better, [&](PageRecord& better) {
+      if (better.side != side || better.worse != hint.worse || !IsBetter(side, hint.better, price)) {
+        return Inconsistent("price level hint: better neighbour is not adjacent");
+      }
+      better.worse = price;
+      return absl::OkStatus();
+    }));
   }
   if (!hint.worse.IsZero()) {
-    POM_ASSIGN_OR_RETURN(PageRecord worse, LoadPage(s, market, hint.worse));
-    if (worse.side != side || worse.better != hint.better || !IsBetter(side, price, hint.worse)) {
-      return Inconsistent("price level hint: worse neighbour is not adjacent");
-    }
-    worse.better = price;
-    POM_RETURN_IF_ERROR(s.SetPage(market, hint.worse, worse));
+    POM_RETURN_IF_ERROR(UpdatePage(s, market, hint.worse, [&](PageRecord& worse) {
+      if (worse.side != side || worse.better != hint.better || !IsBetter(side, price, hint.worse)) {
+        return Inconsistent("price level hint: worse neighbour is not adjacent");
+      }
+      worse.better = price;
+      return absl::OkStatus();
+    }));
   }
   return page;
 }
@@ -171,14 +208,16 @@ absl::Status RemoveLevel(S& s, MarketId market, Price price, const PageRecord& p
   if (page.better.IsZero()) {
     POM_RETURN_IF_ERROR(SetTop(s, market, page.side, page.worse));
   } else {
-    POM_ASSIGN_OR_RETURN(PageRecord better, LoadPage(s, market, page.better));
-    better.worse = page.worse;
-    POM_RETURN_IF_ERROR(s.SetPage(market, page.better, better));
+    POM_RETURN_IF_ERROR(UpdatePage(s, market, page.better, [&](PageRecord& better) {
+      better.worse = page.worse;
+      return absl::OkStatus();
+    }));
   }
   if (!page.worse.IsZero()) {
-    POM_ASSIGN_OR_RETURN(PageRecord worse, LoadPage(s, market, page.worse));
-    worse.better = page.better;
-    POM_RETURN_IF_ERROR(s.SetPage(market, page.worse, worse));
+    POM_RETURN_IF_ERROR(UpdatePage(s, market, page.worse, [&](PageRecord& worse) {
+      worse.better = page.better;
+      return absl::OkStatus();
+    }));
   }
   POM_ASSIGN_OR_RETURN(Amount volume, s.GetPageVolume(market, price));
   if (!volume.IsZero()) return Inconsistent("an empty price level has volume");
@@ -203,9 +242,10 @@ absl::Status AppendOrder(S& s, MarketId market, OrderId id, const OrderRecord& o
   record.prev = page.tail;
   record.next = OrderId{};
   if (!page.tail.IsNone()) {
-    POM_ASSIGN_OR_RETURN(OrderRecord tail, LoadOrder(s, market, page.tail));
-    tail.next = id;
-    POM_RETURN_IF_ERROR(s.SetOrder(market, page.tail, tail));
+    POM_RETURN_IF_ERROR(UpdateOrder(s, market, page.tail, [&](OrderRecord& tail) {
+      tail.next = id;
+      return absl::OkStatus();
+    }));
   } else {
     page.head = id;
   }
@@ -220,14 +260,16 @@ absl::Status AppendOrder(S& s, MarketId market, OrderId id, const OrderRecord& o
 template <class S>
 absl::Status RemoveOrder(S& s, MarketId market, OrderId id, const OrderRecord& order) {
   if (!order.prev.IsNone()) {
-    POM_ASSIGN_OR_RETURN(OrderRecord prev, LoadOrder(s, market, order.prev));
-    prev.next = order.next;
-    POM_RETURN_IF_ERROR(s.SetOrder(market, order.prev, prev));
+    POM_RETURN_IF_ERROR(UpdateOrder(s, market, order.prev, [&](OrderRecord& prev) {
+      prev.next = order.next;
+      return absl::OkStatus();
+    }));
   }
   if (!order.next.IsNone()) {
-    POM_ASSIGN_OR_RETURN(OrderRecord next, LoadOrder(s, market, order.next));
-    next.prev = order.prev;
-    POM_RETURN_IF_ERROR(s.SetOrder(market, order.next, next));
+    POM_RETURN_IF_ERROR(UpdateOrder(s, market, order.next, [&](OrderRecord& next) {
+      next.prev = order.prev;
+      return absl::OkStatus();
+    }));
   }
   POM_ASSIGN_OR_RETURN(PageRecord page, LoadPage(s, market, order.price));
   if (page.count == 0) return Inconsistent("order in an empty level");
