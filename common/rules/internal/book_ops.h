@@ -40,14 +40,14 @@ absl::StatusOr<Amount> FrozenFor(const OrderRecord& order);
 Currency FrozenCurrency(MarketId market, Side side);
 
 template <class S>
-absl::StatusOr<PageRecord> LoadPage(S& s, MarketId market, Price price) {
+__attribute__((always_inline)) inline absl::StatusOr<PageRecord> LoadPage(S& s, MarketId market, Price price) {
   POM_ASSIGN_OR_RETURN(std::optional<PageRecord> page, s.GetPage(market, price));
   if (!page) return Inconsistent("a linked price level is missing");
   return *page;
 }
 
 template <class S>
-absl::StatusOr<OrderRecord> LoadOrder(S& s, MarketId market, OrderId id) {
+__attribute__((always_inline)) inline absl::StatusOr<OrderRecord> LoadOrder(S& s, MarketId market, OrderId id) {
   POM_ASSIGN_OR_RETURN(std::optional<OrderRecord> order, s.GetOrder(market, id));
   if (!order) return Inconsistent("a linked order is missing");
   return *order;
@@ -59,7 +59,7 @@ absl::StatusOr<OrderRecord> LoadOrder(S& s, MarketId market, OrderId id) {
 // edited in place, one lookup and no copies; any other state (the witness, the recording
 // wrapper) through GetPage and SetPage. Both run the same `edit`, so the rule is one text.
 template <class S, class Edit>
-absl::Status UpdatePage(S& s, MarketId market, Price price, Edit&& edit) {
+__attribute__((always_inline)) inline absl::Status UpdatePage(S& s, MarketId market, Price price, Edit&& edit) {
   if constexpr (requires { s.EditPage(market, price); }) {
     PageRecord* page = s.EditPage(market, price);
     if (page == nullptr) return Inconsistent("a linked price level is missing");
@@ -76,7 +76,7 @@ absl::Status UpdatePage(S& s, MarketId market, Price price, Edit&& edit) {
 
 // As UpdatePage, for the existing order `id` (`EditOrder` on the state, or GetOrder and SetOrder).
 template <class S, class Edit>
-absl::Status UpdateOrder(S& s, MarketId market, OrderId id, Edit&& edit) {
+__attribute__((always_inline)) inline absl::Status UpdateOrder(S& s, MarketId market, OrderId id, Edit&& edit) {
   if constexpr (requires { s.EditOrder(market, id); }) {
     OrderRecord* order = s.EditOrder(market, id);
     if (order == nullptr) return Inconsistent("a linked order is missing");
@@ -98,7 +98,7 @@ struct BalanceDelta {
 };
 
 template <class S>
-absl::Status ChangeBalance(S& s, const AccountId& user, Currency c, const BalanceDelta& d,
+__attribute__((always_inline)) inline absl::Status ChangeBalance(S& s, const AccountId& user, Currency c, const BalanceDelta& d,
                            std::string_view what) {
   POM_ASSIGN_OR_RETURN(Balance b, s.GetBalance(user, c));
   std::optional<Amount> available = CheckedAdd(b.available, d.available_in);
@@ -146,14 +146,14 @@ absl::Status SubFrozen(S& s, const AccountId& user, Currency c, Amount amount) {
 // ---- Levels ----
 
 template <class S>
-absl::Status SetTop(S& s, MarketId market, Side side, Price price) {
+__attribute__((always_inline)) inline absl::Status SetTop(S& s, MarketId market, Side side, Price price) {
   POM_ASSIGN_OR_RETURN(BestPrices best, s.GetBestPrices(market));
   (side == Side::kBuy ? best.bid : best.ask) = price;
   return s.SetBestPrices(market, best);
 }
 
 template <class S>
-absl::Status AddVolume(S& s, MarketId market, Side side, Price price, Amount amount, bool add) {
+__attribute__((always_inline)) inline absl::Status AddVolume(S& s, MarketId market, Side side, Price price, Amount amount, bool add) {
   if (amount.IsZero()) return absl::OkStatus();
   POM_ASSIGN_OR_RETURN(Amount volume, s.GetPageVolume(market, price));
   POM_ASSIGN_OR_RETURN(BookSizes sizes, s.GetBookSizes(market));
