@@ -52,9 +52,29 @@ class CachedMap {
     PutSlow(key, value);
   }
 
+  // The value at `key`, inserted default-constructed if absent (one probe either way), and
+  // whether it was inserted. Valid until the next Put or Erase.
+  __attribute__((always_inline)) std::pair<V*, bool> FindOrInsert(const K& key) {
+    if (last_ != nullptr && last_key_ == key) return {last_, false};
+    return FindOrInsertSlow(key);
+  }
+
   void Erase(const K& key) {
     if (last_ != nullptr && last_key_ == key) last_ = nullptr;
     map_.erase(key);
+  }
+
+  // Erases every element for which pred(key, value) holds.
+  template <class Pred>
+  void EraseIf(Pred pred) {
+    last_ = nullptr;
+    for (auto it = map_.begin(); it != map_.end();) {
+      if (pred(it->first, it->second)) {
+        map_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
   }
 
   const Map& map() const { return map_; }
@@ -72,6 +92,11 @@ class CachedMap {
     if (it == map_.end()) return nullptr;
     Remember(key, &it->second);
     return last_;
+  }
+  std::pair<V*, bool> FindOrInsertSlow(const K& key) {
+    auto [it, inserted] = map_.try_emplace(key);
+    Remember(key, &it->second);
+    return {last_, inserted};
   }
   void PutSlow(const K& key, const V& value) {
     auto [it, inserted] = map_.insert_or_assign(key, value);

@@ -28,6 +28,10 @@ FastState::Book* FastState::FindBookSlow(MarketId market) {
   return &it->second;
 }
 
+void FastState::SweepIdle(Book& book) {
+  book.levels.EraseIf([](u128, const Book::Level& level) { return !level.has_page && level.volume.IsZero(); });
+}
+
 const FastState::Book* FastState::FindBook(MarketId m) const {
   auto it = books_.find(m);
   return it == books_.end() ? nullptr : &it->second;

@@ -128,7 +128,12 @@ class FastState final : public rules::State {
       Amount volume;
       bool has_page = false;
     };
-    CachedMap<u128, Level, U128Hash> levels;  // an entry has a page or a non-zero volume
+    // An entry with neither a page nor volume is idle: a level that closed. It stays, so that
+    // a level reopening at that price (prices near the book come back all the time) writes
+    // into it instead of erasing and re-inserting; idle entries are swept when they outnumber
+    // the live ones by kIdleSlack (SweepIdle). Readers skip them (no leaf, no level).
+    static constexpr size_t kIdleSlack = 1024;
+    CachedMap<u128, Level, U128Hash> levels;
     size_t page_count = 0;
     size_t volume_count = 0;  // non-zero
     CachedMap<uint64_t, rules::OrderRecord> orders;
@@ -182,6 +187,10 @@ class FastState final : public rules::State {
     Book* book = nullptr;
   };
   void WritePage(rules::MarketId market, Price price, const rules::PageRecord* page);  // nullptr deletes
+  // A level entry became idle: sweeps the book's idle entries when there are too many (each
+  // sweep is O(entries) and follows at least kIdleSlack closes, so O(1) per close amortized).
+  void LevelClosed(Book& book);
+  static void SweepIdle(Book& book);
 
   CachedMap<BalanceKey, rules::Balance> balances_;
   CachedMap<rules::AccountId, uint64_t> nonces_;
@@ -240,11 +249,8 @@ __attribute__((always_inline)) inline absl::Status FastState::SetPageVolume(rule
     return absl::OkStatus();
   }
   book.volume_count += !volume.IsZero() - !level->volume.IsZero();
-  if (volume.IsZero() && !level->has_page) {
-    book.levels.Erase(price.raw());
-  } else {
-    level->volume = volume;
-  }
+  level->volume = volume;
+  if (volume.IsZero() && !level->has_page) LevelClosed(book);
   return absl::OkStatus();
 }
 
@@ -282,29 +288,33 @@ __attribute__((always_inline)) inline absl::Status FastState::SetPage(rules::Mar
 
 inline void FastState::WritePage(rules::MarketId m, Price price, const rules::PageRecord* page) {
   Book& book = BookOf(m);
-  Book::Level* level = book.levels.Find(price.raw());
-  const rules::PageRecord* existing = level != nullptr && level->has_page ? &level->page : nullptr;
-  // The price sets change only when a level appears, disappears or changes side; most calls
-  // update the record of a level that stays.
-  const bool listed = existing != nullptr && page != nullptr && page->side == existing->side;
-  if (existing != nullptr && !listed) book.PricesOf(existing->side).Erase(price.raw());
   if (page != nullptr) {
-    if (!listed) book.PricesOf(page->side).Insert(price.raw());
-    if (level == nullptr) {
-      book.levels.Put(price.raw(), Book::Level{.page = *page, .has_page = true});
+    // One probe finds the level or makes its entry.
+    auto [level, inserted] = book.levels.FindOrInsert(price.raw());
+    // The price sets change only when a level appears, disappears or changes side; most calls
+    // update the record of a level that stays.
+    if (inserted || !level->has_page) {
+      book.PricesOf(page->side).Insert(price.raw());
       ++book.page_count;
-    } else {
-      book.page_count += !level->has_page;
-      level->page = *page;
-      level->has_page = true;
+    } else if (level->page.side != page->side) {
+      book.PricesOf(level->page.side).Erase(price.raw());
+      book.PricesOf(page->side).Insert(price.raw());
     }
-  } else if (existing != nullptr) {
-    --book.page_count;
-    if (level->volume.IsZero()) {
-      book.levels.Erase(price.raw());
-    } else {
-      level->has_page = false;
-    }
+    level->page = *page;
+    level->has_page = true;
+    return;
+  }
+  Book::Level* level = book.levels.Find(price.raw());
+  if (level == nullptr || !level->has_page) return;
+  book.PricesOf(level->page.side).Erase(price.raw());
+  --book.page_count;
+  level->has_page = false;
+  if (level->volume.IsZero()) LevelClosed(book);
+}
+
+inline void FastState::LevelClosed(Book& book) {
+  if (book.levels.size() > Book::kIdleSlack + 2 * (book.page_count + book.volume_count)) [[unlikely]] {
+    SweepIdle(book);
   }
 }
 

@@ -1,6 +1,6 @@
-// CachedMap against a plain std::map under random finds, puts and erases, with copies and
-// moves in between: the remembered element must never outlive its key, survive a growing
-// table, or leak into a copy.
+// CachedMap against a plain std::map under random finds, puts, find-or-inserts, erases and
+// erase-ifs, with copies and moves in between: the remembered element must never outlive its
+// key, survive a growing table, or leak into a copy.
 #include "matcher/cached_map.h"
 
 #include <gtest/gtest.h>
@@ -37,7 +37,12 @@ TEST(CachedMap, AgreesWithAPlainMap) {
       std::map<uint64_t, uint64_t> plain;
       for (int step = 0; step < 40000; ++step) {
         const uint64_t key = rng() % key_range;
-        switch (rng() % 8) {
+        if (step % 4001 == 4000) {  // erase the odd values, whatever is remembered
+          cached.EraseIf([](uint64_t, uint64_t v) { return v % 2 == 1; });
+          std::erase_if(plain, [](const auto& kv) { return kv.second % 2 == 1; });
+          ExpectSame(cached, plain, key_range);
+        }
+        switch (rng() % 9) {
           case 0:
           case 1:
           case 2: {  // read, then write the same key (the rules' pattern)
@@ -69,6 +74,18 @@ TEST(CachedMap, AgreesWithAPlainMap) {
           case 6: {
             cached.Erase(key);
             plain.erase(key);
+            break;
+          }
+          case 7: {  // find or make, then write through the pointer
+            auto [v, inserted] = cached.FindOrInsert(key);
+            ASSERT_EQ(inserted, !plain.contains(key));
+            if (inserted) {
+              ASSERT_EQ(*v, 0u);
+            } else {
+              ASSERT_EQ(*v, plain[key]);
+            }
+            *v = rng();
+            plain[key] = *v;
             break;
           }
           default: {
