@@ -19,16 +19,11 @@
 
 namespace pom::matcher {
 
-// absl::Hash has no unsigned __int128 in strict C++20 mode. Keys are prices: the high half
-// is almost always zero and the low half a multiple of a power of ten. One multiply by an odd
-// constant spreads the low half into the high bits; the final shift brings them back down, so
-// that the table's 7-bit tags (the hash's low bits) vary too. (Cheaper than absl's two mixing
-// rounds of a pair; the level map is probed a few times per new or closed level.)
+// absl::Hash has no unsigned __int128 in strict C++20 mode.
 struct U128Hash {
   size_t operator()(u128 v) const {
-    const uint64_t h = (static_cast<uint64_t>(v) ^ (static_cast<uint64_t>(v >> 64) * 0x9E3779B97F4A7C15u)) *
-                       0xD6E8FEB86659FD93u;
-    return h ^ (h >> 32);
+    return absl::Hash<std::pair<uint64_t, uint64_t>>()(
+        {static_cast<uint64_t>(v), static_cast<uint64_t>(v >> 64)});
   }
 };
 
