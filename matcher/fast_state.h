@@ -133,6 +133,10 @@ class FastState final : public rules::State {
     // into it instead of erasing and re-inserting; idle entries are swept when they outnumber
     // the live ones by kIdleSlack (SweepIdle). Readers skip them (no leaf, no level).
     static constexpr size_t kIdleSlack = 1024;
+    // The most entries the level map keeps for this many pages and non-zero volumes.
+    static constexpr size_t MaxLevelEntries(size_t pages, size_t volumes) {
+      return kIdleSlack + 2 * (pages + volumes);
+    }
     CachedMap<u128, Level, U128Hash> levels;
     size_t page_count = 0;
     size_t volume_count = 0;  // non-zero
@@ -290,10 +294,10 @@ inline void FastState::WritePage(rules::MarketId m, Price price, const rules::Pa
   Book& book = BookOf(m);
   if (page != nullptr) {
     // One probe finds the level or makes its entry.
-    auto [level, inserted] = book.levels.FindOrInsert(price.raw());
+    Book::Level* level = book.levels.FindOrInsert(price.raw()).first;
     // The price sets change only when a level appears, disappears or changes side; most calls
     // update the record of a level that stays.
-    if (inserted || !level->has_page) {
+    if (!level->has_page) {
       book.PricesOf(page->side).Insert(price.raw());
       ++book.page_count;
     } else if (level->page.side != page->side) {
@@ -313,7 +317,7 @@ inline void FastState::WritePage(rules::MarketId m, Price price, const rules::Pa
 }
 
 inline void FastState::LevelClosed(Book& book) {
-  if (book.levels.size() > Book::kIdleSlack + 2 * (book.page_count + book.volume_count)) [[unlikely]] {
+  if (book.levels.size() > Book::MaxLevelEntries(book.page_count, book.volume_count)) [[unlikely]] {
     SweepIdle(book);
   }
 }

@@ -41,7 +41,7 @@ inline std::string CheckInvariants(const matcher::FastState& state, const rules:
     }
     if (pages != book.page_count || volumes != book.volume_count) fail(name + ": level counts");
     // Idle entries (closed levels) are swept before they outnumber live ones by the slack.
-    if (book.levels.size() > matcher::FastState::Book::kIdleSlack + 2 * (pages + volumes)) {
+    if (book.levels.size() > matcher::FastState::Book::MaxLevelEntries(pages, volumes)) {
       fail(name + ": idle level entries not swept");
     }
     const u128 best_bid = book.bid_prices.Max();
