@@ -136,7 +136,12 @@ void MemoryNodeStore::Prefetch(NodeHint hint) const {
 const Node* MemoryNodeStore::Peek(const NodeRef& ref, NodeHint hint) const {
   if (hint == kNoHint || (hint & kInnerBit) == 0) return nullptr;
   const InnerSlot* s = inner_.Find(hint & ~kInnerBit);
-  return s != nullptr && s->ref == ref ? &s->node : nullptr;
+  // Not the leaves the inner arena keeps (zero or merge-with-zero valued): NodeStore's contract.
+  return s != nullptr && s->ref == ref && s->node.kind != Node::Kind::kLeaf ? &s->node : nullptr;
+}
+
+Node* MemoryNodeStore::Edit(const NodeRef& ref, NodeHint hint) {
+  return const_cast<Node*>(Peek(ref, hint));
 }
 
 absl::StatusOr<Node> MemoryNodeStore::Get(const NodeRef& ref) const {

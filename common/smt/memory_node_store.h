@@ -31,6 +31,7 @@ class MemoryNodeStore final : public NodeStore {
   absl::Status DeleteHinted(const NodeRef& ref, NodeHint hint) override;
   void Prefetch(NodeHint hint) const override;
   const Node* Peek(const NodeRef& ref, NodeHint hint) const override;
+  Node* Edit(const NodeRef& ref, NodeHint hint) override;
   absl::StatusOr<std::optional<NodeRef>> GetTop() const override;
   absl::Status SetTop(const std::optional<NodeRef>& top) override;
 

@@ -84,6 +84,9 @@ class NodeStore {
   // `ref` until the next put of any node. Neither changes the store.
   virtual void Prefetch(NodeHint /*hint*/) const {}
   virtual const Node* Peek(const NodeRef& /*ref*/, NodeHint /*hint*/) const { return nullptr; }
+  // Edit is Peek for a caller that changes the node: what it writes through the pointer is the
+  // node's new content, as if put (same ref; the hint stays valid). Null where Peek is null.
+  virtual Node* Edit(const NodeRef& /*ref*/, NodeHint /*hint*/) { return nullptr; }
   // The topmost node (nullopt: the tree is empty).
   virtual absl::StatusOr<std::optional<NodeRef>> GetTop() const = 0;
   virtual absl::Status SetTop(const std::optional<NodeRef>& top) = 0;

@@ -61,8 +61,24 @@ absl::Status SparseMerkleTree<Hasher>::SetTop(const std::optional<Entry>& top) {
 }
 
 template <typename Hasher>
-int32_t SparseMerkleTree<Hasher>::AddPending(const NodeRef& ref, NodeHint hint, const Node& node) {
-  pending_.emplace_back(ref, hint, node);
+Node* SparseMerkleTree<Hasher>::CopyNode(const Node& node) {
+  const size_t chunk = copies_used_ / kCopyChunk;
+  if (chunk == copy_chunks_.size()) copy_chunks_.push_back(std::make_unique<std::array<Node, kCopyChunk>>());
+  Node* copy = &(*copy_chunks_[chunk])[copies_used_ % kCopyChunk];
+  ++copies_used_;
+  *copy = node;
+  return copy;
+}
+
+template <typename Hasher>
+int32_t SparseMerkleTree<Hasher>::AddPending(const NodeRef& ref, NodeHint hint, const Node& node,
+                                             Node* editable) {
+  // Built in place, field by field (a PendingNode assembled on the stack and copied stalls).
+  PendingNode& p = pending_.emplace_back();
+  p.ref = ref;
+  p.hint = hint;
+  p.in_place = editable != nullptr;
+  p.node = editable != nullptr ? editable : CopyNode(node);
   return static_cast<int32_t>(pending_.size() - 1);
 }
 
@@ -70,7 +86,7 @@ template <typename Hasher>
 void SparseMerkleTree<Hasher>::SetChild(int32_t index, int fork, int side, const Entry& child) {
   using Kind = HashWaves::Kind;
   PendingNode& p = pending_[index];
-  Node& branch = p.node;
+  Node& branch = *p.node;
   branch.child[side] = child.ref;
   branch.child_hint[side] = child.hint;
   p.child[side] = child.pending;
@@ -114,7 +130,8 @@ void SparseMerkleTree<Hasher>::RehashBranch(int32_t index, int fork, const Bytes
   PendingNode& p = pending_[index];
   std::array<HashOperand, 2> hash;
   for (int side = 0; side < 2; ++side) {
-    hash[side] = p.hash[side] != HashWaves::kNone ? p.hash[side] : waves_.Copy(p.node.child_hash[side]);
+    // The node stays put until Flush: its unchanged side's hash is a literal in place.
+    hash[side] = p.hash[side] != HashWaves::kNone ? p.hash[side] : waves_.Literal(p.node->child_hash[side].data());
   }
   p.value = waves_.Add(HashWaves::Kind::kFork, static_cast<uint8_t>(fork), path, hash[0], hash[1]);
 }
@@ -124,7 +141,7 @@ void SparseMerkleTree<Hasher>::MakeBranch(const Entry& a, const Entry& b, int fo
   const NodeRef ref{static_cast<uint16_t>(fork + 1), ClearBitsBelow(a.ref.path, fork + 1)};
   Node node;
   node.kind = Node::Kind::kBranch;
-  const int32_t index = AddPending(ref, kNoHint, node);
+  const int32_t index = AddPending(ref, kNoHint, node, nullptr);
   SetChild(index, fork, GetBit(a.ref.path, fork), a);
   SetChild(index, fork, GetBit(b.ref.path, fork), b);
   RehashBranch(index, fork, ref.path);
@@ -138,13 +155,15 @@ absl::Status SparseMerkleTree<Hasher>::Flush(std::optional<Entry>* e) {
   waves_.Evaluate(hasher_);
   // Children were added before their parents: each child is stored, and its hint known, first.
   for (PendingNode& p : pending_) {
-    p.node.value = MergeValue::FromValue(waves_.Resolve(p.value));
+    Node& node = *p.node;
+    node.value = MergeValue::FromValue(waves_.Resolve(p.value));
     for (int side = 0; side < 2; ++side) {
-      if (p.lifted[side] != HashWaves::kNone) p.node.child_lifted[side].value = waves_.Resolve(p.lifted[side]);
-      if (p.hash[side] != HashWaves::kNone) p.node.child_hash[side] = waves_.Resolve(p.hash[side]);
-      if (p.child[side] >= 0) p.node.child_hint[side] = pending_[p.child[side]].hint;
+      if (p.lifted[side] != HashWaves::kNone) node.child_lifted[side].value = waves_.Resolve(p.lifted[side]);
+      if (p.hash[side] != HashWaves::kNone) node.child_hash[side] = waves_.Resolve(p.hash[side]);
+      if (p.child[side] >= 0) node.child_hint[side] = pending_[p.child[side]].hint;
     }
-    absl::Status stored = store_->PutHinted(p.ref, p.node, &p.hint);
+    if (p.in_place) continue;  // already the store's node
+    absl::Status stored = store_->PutHinted(p.ref, node, &p.hint);
     if (!stored.ok()) {
       DiscardPending();
       return stored;
@@ -152,7 +171,7 @@ absl::Status SparseMerkleTree<Hasher>::Flush(std::optional<Entry>* e) {
   }
   if (e != nullptr && e->has_value() && (*e)->pending >= 0) {
     const PendingNode& p = pending_[(*e)->pending];
-    (*e)->value = p.node.value;
+    (*e)->value = p.node->value;
     (*e)->hint = p.hint;
     (*e)->pending = -1;
   }
@@ -212,7 +231,7 @@ absl::StatusOr<typename SparseMerkleTree<Hasher>::PlaceResult> SparseMerkleTree<
     other.value = other_node.value;
     return PlaceResult{other, true};
   }
-  const int32_t index = AddPending(*at, self.hint, node);
+  const int32_t index = AddPending(*at, self.hint, node, nullptr);
   SetChild(index, h, side, *child.top);
   RehashBranch(index, h, at->path);
   return PlaceResult{Entry{*at, MergeValue(), self.hint, index}, true};
@@ -318,18 +337,19 @@ absl::Status SparseMerkleTree<Hasher>::PlaceBatch(const NodeRef* at, NodeHint hi
   self.hint = hint;
   // The walk below may read the node in place: until Flush it puts only leaves and opaque
   // nodes at other refs, and reads a node it deleted only before putting anything.
-  if (const Node* kept = store_->Peek(self.ref, self.hint)) {
+  if (Node* kept = store_->Edit(self.ref, self.hint)) {
     self.value = kept->value;
-    return PlaceBatchAt(self, *kept, items, out);
+    return PlaceBatchAt(self, *kept, kept, items, out);
   }
   POM_ASSIGN_OR_RETURN(Node node, Load(self.ref, &self.hint));
   self.value = node.value;
-  return PlaceBatchAt(self, node, items, out);
+  return PlaceBatchAt(self, node, nullptr, items, out);
 }
 
 template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::PlaceBatchAt(const Entry& self, const Node& node,
-                                                    BatchItems items, PlaceResult* out) {
+                                                    Node* editable, BatchItems items,
+                                                    PlaceResult* out) {
   // Results are written into `*out` field by field (see PlaceBatch).
   auto unchanged = [&] {
     out->top = self;
@@ -362,7 +382,7 @@ absl::Status SparseMerkleTree<Hasher>::PlaceBatchAt(const Entry& self, const Nod
       if (!other.siblings.empty()) other.AddSibling(fork, Lift(hasher_, node.value, at.level, at.path, fork));
       mine.top = self;
     } else {
-      POM_RETURN_IF_ERROR(PlaceBatchAt(self, node, own, &mine));
+      POM_RETURN_IF_ERROR(PlaceBatchAt(self, node, editable, own, &mine));
     }
     PlaceResult beside;
     POM_RETURN_IF_ERROR(BuildBatch(other, &beside));
@@ -427,7 +447,7 @@ absl::Status SparseMerkleTree<Hasher>::PlaceBatchAt(const Entry& self, const Nod
     kept.value = other_node.value;
     return absl::OkStatus();
   }
-  const int32_t index = AddPending(at, self.hint, node);
+  const int32_t index = AddPending(at, self.hint, node, editable);
   for (int side = 0; side < 2; ++side) {
     if (visited[side] && result[side].changed) SetChild(index, h, side, *result[side].top);
   }

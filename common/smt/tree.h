@@ -15,11 +15,13 @@
 // reached through the store's hints (node_store.h).
 //
 // Errors: operations return the store's errors; DataLoss if a referenced node is missing;
-// FailedPrecondition for keys inside a pruned (opaque) subtree. After a store error the tree
-// may be partly updated: reopen it from a consistent store.
+// FailedPrecondition for keys inside a pruned (opaque) subtree. After any error from a
+// mutation the tree and its store may be partly updated (a batch edits the branches it has
+// walked in place): reopen the tree from a consistent store.
 // Thread-safety: not thread-safe, including const methods (they share the hasher).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -62,8 +64,8 @@ class SparseMerkleTree {
   // program Multiproof(keys) gives, which proves the values before the batch against the old
   // root and those after it against the new root (every changed leaf is one of the keys, so
   // every sibling is an unchanged subtree). The result equals applying Update leaf by leaf.
-  // Errors: InvalidArgument if `leaves` is empty or repeats a key; FailedPrecondition for a key
-  // inside a pruned subtree; the store's errors (then the tree may be partly updated, as Update).
+  // Errors: InvalidArgument if `leaves` is empty or repeats a key (nothing changed); then, as
+  // for any mutation, FailedPrecondition for a key inside a pruned subtree and the store's errors.
   absl::Status UpdateBatch(std::vector<SmtLeaf> leaves, std::vector<uint8_t>* multiproof = nullptr);
 
   // The compiled multiproof of `keys` (present or absent; any order).
@@ -91,15 +93,15 @@ class SparseMerkleTree {
     NodeHint hint = kNoHint;
     int32_t pending = -1;
   };
-  // A branch the current operation writes, stored by Flush once its hashes are computed. Each
-  // operand, when set, names the planned hash that fills the matching field.
+  // A branch the current operation writes. `node` is the store's own node, edited in place
+  // (NodeStore::Edit), or a copy that Flush puts once its hashes are computed. Each operand,
+  // when set, names the planned hash that fills the matching field.
   struct PendingNode {
-    // Constructed straight from the node: a default-constructed one would be zeroed first.
-    PendingNode(const NodeRef& r, NodeHint h, const Node& n) : ref(r), hint(h), node(n) {}
     NodeRef ref;
     NodeHint hint = kNoHint;
-    Node node;
-    HashOperand value = HashWaves::kNone;                               // node.value
+    Node* node = nullptr;
+    bool in_place = false;
+    HashOperand value = HashWaves::kNone;                               // node->value
     std::array<HashOperand, 2> lifted{HashWaves::kNone, HashWaves::kNone};  // child_lifted[s].value
     std::array<HashOperand, 2> hash{HashWaves::kNone, HashWaves::kNone};    // child_hash[s]
     std::array<int32_t, 2> child{-1, -1};  // a pending child: its hint is known once stored
@@ -120,8 +122,11 @@ class SparseMerkleTree {
     return Entry{branch.child[side], MergeValue(), branch.child_hint[side]};
   }
   absl::Status SetTop(const std::optional<Entry>& top);
-  // Starts a pending branch at `ref` with the content `node`; returns its index.
-  int32_t AddPending(const NodeRef& ref, NodeHint hint, const Node& node);
+  // Starts a pending branch at `ref` with the content `node`: `editable` itself if given (the
+  // store's node, from NodeStore::Edit, and `node` is it), else a copy. Returns its index.
+  int32_t AddPending(const NodeRef& ref, NodeHint hint, const Node& node, Node* editable);
+  // A copy that stays put until DiscardPending (HashWaves literals may point into it).
+  Node* CopyNode(const Node& node);
   // Sets pending branch `p`'s child `side` to `child`, lifted to the fork height `fork`.
   void SetChild(int32_t p, int fork, int side, const Entry& child);
   // Plans pending branch `p`'s value: the fork hash of its two children's hashes.
@@ -133,6 +138,7 @@ class SparseMerkleTree {
   absl::Status Flush(std::optional<Entry>* e);
   void DiscardPending() {
     pending_.clear();
+    copies_used_ = 0;
     waves_.Clear();
   }
   // Puts `m` (a leaf, possibly zero to delete, or an opaque node) into the subtree at `at`.
@@ -162,8 +168,10 @@ class SparseMerkleTree {
   // The walk at the node `at` kept under `hint` (null: an empty subtree).
   // Results go to `*out`, written in place.
   absl::Status PlaceBatch(const NodeRef* at, NodeHint hint, BatchItems items, PlaceResult* out);
-  // `self` is the node at the position, `node` its content (self.value == node.value).
-  absl::Status PlaceBatchAt(const Entry& self, const Node& node, BatchItems items, PlaceResult* out);
+  // `self` is the node at the position, `node` its content (self.value == node.value). If
+  // `editable` is given it is `node`, the store's own (NodeStore::Edit): a rewrite edits it in place.
+  absl::Status PlaceBatchAt(const Entry& self, const Node& node, Node* editable, BatchItems items,
+                            PlaceResult* out);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
   absl::Status BuildBatch(BatchItems items, PlaceResult* out);
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
@@ -183,6 +191,10 @@ class SparseMerkleTree {
   NodeStore* store_;
   mutable Hasher hasher_;
   std::vector<PendingNode> pending_;
+  // CopyNode's nodes, in chunks that never move (kept across operations).
+  static constexpr size_t kCopyChunk = 64;
+  std::vector<std::unique_ptr<std::array<Node, kCopyChunk>>> copy_chunks_;
+  size_t copies_used_ = 0;
   HashWaves waves_;
   mutable std::vector<PrefetchVisit> prefetch_frontier_, prefetch_next_;  // PrefetchPaths' scratch
   std::optional<Entry> top_;

@@ -22,6 +22,12 @@ auto Content(const Node& n) {
 
 bool SameContent(const Node& a, const Node& b) { return Content(a) == Content(b); }
 
+// What the store keeps in its leaf arena, as bare key and value.
+bool IsPlainLeaf(const NodeRef& ref, const Node& n) {
+  return ref.level == 0 && n.kind == Node::Kind::kLeaf && n.value.kind == MergeValue::Kind::kValue &&
+         !n.value.value.IsZero();
+}
+
 struct RefLess {
   bool operator()(const NodeRef& a, const NodeRef& b) const {
     return std::tie(a.level, a.path.bytes) < std::tie(b.level, b.path.bytes);
@@ -97,6 +103,23 @@ TEST(MemoryNodeStore, HintsNeverChangeAResult) {
       } else if (op < 6) {
         ASSERT_TRUE(store.DeleteHinted(ref, pick_hint(ref)).ok());
         model.erase(ref);
+      } else if (op == 6) {
+        // Edit hands out the stored node under its own hint only; a write through it is the
+        // node's new content, read back by every later read.
+        const NodeHint hint = pick_hint(ref);
+        Node* edited = store.Edit(ref, hint);
+        const auto it = model.find(ref);
+        if (edited != nullptr) {
+          ASSERT_NE(it, model.end());
+          EXPECT_EQ(hint, given[ref]);
+          EXPECT_TRUE(SameContent(*edited, it->second));
+          EXPECT_NE(edited->kind, Node::Kind::kLeaf);  // branches and opaque nodes only
+          edited->value = MergeValue::FromValue(rng.NextBytes32());
+          edited->child_hash[rng.Uniform(0, 1)] = rng.NextBytes32();
+          it->second = *edited;
+        } else if (it != model.end() && hint == given[ref] && it->second.kind != Node::Kind::kLeaf) {
+          ADD_FAILURE() << "Edit refused a stored branch or opaque node under its own hint";
+        }
       } else {
         NodeHint hint = pick_hint(ref);
         const absl::StatusOr<Node> got = store.GetHinted(ref, &hint);
@@ -113,6 +136,7 @@ TEST(MemoryNodeStore, HintsNeverChangeAResult) {
         const Node* peeked = store.Peek(ref, pick_hint(ref));
         if (peeked != nullptr) {
           ASSERT_NE(it, model.end());
+          EXPECT_NE(peeked->kind, Node::Kind::kLeaf);
           EXPECT_TRUE(SameContent(*peeked, it->second));
         }
         store.Prefetch(pick_hint(ref));  // any hint, stale or garbage, is harmless
@@ -123,8 +147,7 @@ TEST(MemoryNodeStore, HintsNeverChangeAResult) {
       const absl::StatusOr<Node> got = store.Get(ref);
       ASSERT_TRUE(got.ok());
       EXPECT_TRUE(SameContent(*got, node));
-      leaves += ref.level == 0 && node.kind == Node::Kind::kLeaf &&
-                node.value.kind == MergeValue::Kind::kValue && !node.value.value.IsZero();
+      leaves += IsPlainLeaf(ref, node);
     }
     EXPECT_EQ(store.leaf_count(), leaves);
     EXPECT_EQ(store.leaf_count() + store.inner_count(), model.size());
