@@ -107,6 +107,10 @@ class SparseMerkleTree {
     std::array<int32_t, 2> child{-1, -1};  // a pending child: its hint is known once stored
   };
   struct PlaceResult {
+    // User-provided: an implicit constructor has GCC zero all of `top`'s storage first, which
+    // the batch walk pays for twice per node.
+    PlaceResult() {}
+    PlaceResult(std::optional<Entry> t, bool c) : top(std::move(t)), changed(c) {}
     std::optional<Entry> top;
     bool changed = false;
   };
