@@ -196,6 +196,42 @@ TEST_F(SmtTreeTest, PrunedTreeFromProofUpdatesProvenLeavesOnly) {
   EXPECT_EQ(tree_.ImportMultiproof(proof, leaves).code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// The word-wise bit helpers of key_bits.h against their definitions, bit by bit, at every
+// bound: keys that differ in one bit (each position), in many, or not at all.
+TEST(SmtKeyBits, WordWiseHelpersMatchBitByBitDefinitions) {
+  testing::Rng rng(5);
+  auto bit_of = [](const Bytes32& k, int i) { return (k[i / 8] >> (i % 8)) & 1; };
+  for (int round = 0; round < 300; ++round) {
+    const Bytes32 a = rng.NextBytes32();
+    Bytes32 b = a;
+    if (round < 256) {
+      b[round / 8] ^= static_cast<uint8_t>(1u << (round % 8));
+    } else if (round < 290) {
+      b = rng.NextBytes32();
+    }
+    for (int n = 0; n <= 256; ++n) {
+      const Bytes32 below = ClearBitsBelow(a, n), from = ClearBitsFrom(a, n);
+      for (int i = 0; i < 256; ++i) {
+        ASSERT_EQ(bit_of(below, i), i < n ? 0 : bit_of(a, i)) << "ClearBitsBelow n=" << n << " bit " << i;
+        ASSERT_EQ(bit_of(from, i), i >= n ? 0 : bit_of(a, i)) << "ClearBitsFrom n=" << n << " bit " << i;
+      }
+      int expected = -1;
+      for (int i = 255; i >= n; --i) {
+        if (bit_of(a, i) != bit_of(b, i)) {
+          expected = i;
+          break;
+        }
+      }
+      ASSERT_EQ(HighestDiffBit(a, b, n), expected) << "lo=" << n;
+      const int hi = static_cast<int>(rng.Uniform(static_cast<uint64_t>(n), 256));
+      const Bytes32 range = BitsInRange(a, n, hi);
+      for (int i = 0; i < 256; ++i) {
+        ASSERT_EQ(bit_of(range, i), i >= n && i < hi ? bit_of(a, i) : 0) << "BitsInRange " << n << ".." << hi;
+      }
+    }
+  }
+}
+
 TEST(SmtBulkBuild, EqualsOneUpdateAtATime) {
   for (uint64_t seed : testing::TestSeeds({31, 32, 33})) {
     SCOPED_TRACE(testing::SeedBanner(seed));
