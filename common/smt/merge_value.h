@@ -143,18 +143,33 @@ MergeValue Merge(Hasher& hasher, int height, const Bytes32& node_key, const Merg
 // MergeWithZero over those heights, with at most one hash. REQUIRES: level <= target <= 256.
 // The Shape form does no hashing: when it sets *needs_base, the result's base is still to be
 // filled with BaseNode(level, ParentPath(path, level), v.value).
-inline MergeValue LiftShape(const MergeValue& v, int level, const Bytes32& path, int target, bool* needs_base) {
+// LiftShapeInto writes the same into `*out` field by field (`out` may be `&v`): a MergeValue
+// returned on the stack and copied into place stalls on store forwarding in hot loops.
+inline void LiftShapeInto(const MergeValue& v, int level, const Bytes32& path, int target, bool* needs_base,
+                          MergeValue* out) {
   *needs_base = false;
-  if (target == level || v.IsZero()) return v;
+  if (target == level || v.IsZero()) {
+    if (out != &v) *out = v;
+    return;
+  }
   const Bytes32 bits = BitsInRange(path, level, target);
   const uint8_t lifted = static_cast<uint8_t>(target - level);
   if (v.kind == MergeValue::Kind::kValue) {
     *needs_base = true;
-    return MergeValue::MergeWithZero(Bytes32(), bits, lifted);
+    out->kind = MergeValue::Kind::kMergeWithZero;
+    out->zero_count = lifted;
+    out->value = Bytes32();
+    out->zero_bits = bits;
+    return;
   }
-  MergeValue r = v;
-  for (int i = 0; i < 32; ++i) r.zero_bits[i] |= bits[i];
-  r.zero_count = static_cast<uint8_t>(r.zero_count + lifted);
+  out->kind = MergeValue::Kind::kMergeWithZero;
+  out->zero_count = static_cast<uint8_t>(v.zero_count + lifted);
+  out->value = v.value;
+  for (int i = 0; i < 32; ++i) out->zero_bits[i] = static_cast<uint8_t>(v.zero_bits[i] | bits[i]);
+}
+inline MergeValue LiftShape(const MergeValue& v, int level, const Bytes32& path, int target, bool* needs_base) {
+  MergeValue r;
+  LiftShapeInto(v, level, path, target, needs_base, &r);
   return r;
 }
 

@@ -1,6 +1,7 @@
 #include "common/smt/multiproof.h"
 
 #include <algorithm>
+#include <ranges>
 
 #include "common/check.h"
 
@@ -51,9 +52,15 @@ void AppendSibling(std::vector<uint8_t>& out, const MergeValue& v) {
 
 std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys) {
   POM_CHECK(!keys.empty());
+  // Sized once: a leaf and a merge byte per key, a zero run before each sibling and a last one,
+  // each sibling at most 66 bytes.
+  size_t bound = 0;
+  for (const KeySiblings& k : keys) bound += 4 + 68 * k.siblings.size();
   std::vector<uint8_t> out;
+  out.reserve(bound);
   // Heights at which earlier groups wait to be merged with a later key (innermost on top).
   std::vector<int> pending;
+  pending.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     const bool last = i + 1 == keys.size();
     // Below the fork with the next key, this key's path is its own; at the fork the next
@@ -63,7 +70,8 @@ std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys) {
     out.push_back(kOpLeaf);
     int zero_count = 0;
     size_t next = 0;
-    const auto& sibs = keys[i].siblings;
+    // Lowest first, as the program merges them.
+    const auto sibs = std::views::reverse(keys[i].siblings);
     // Jump from one height with something to merge (a sibling, or an earlier group waiting at
     // its fork) to the next; the heights between are empty siblings.
     int h = 0;

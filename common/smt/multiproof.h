@@ -84,11 +84,11 @@ struct RootPairInput {
 template <typename Hasher>
 std::vector<absl::StatusOr<RootPair>> ComputeMultiproofRootPairs(Hasher& hasher, std::span<RootPairInput> inputs);
 
-// The per-key material a program is compiled from: each key's non-empty siblings by ascending
-// height, as the tree holds them.
+// The per-key material a program is compiled from: each key's non-empty siblings, highest
+// first (the order in which a walk down from the top meets them).
 struct KeySiblings {
   Bytes32 key;
-  std::vector<std::pair<int, MergeValue>> siblings;  // (height, sibling), ascending height
+  std::vector<std::pair<int, MergeValue>> siblings;  // (height, sibling), descending height
 };
 
 // Compiles the program for `keys`. REQUIRES: keys sorted in proof order, non-empty, distinct;

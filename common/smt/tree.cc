@@ -97,20 +97,25 @@ void SparseMerkleTree<Hasher>::SetChild(int32_t index, int fork, int side, const
   // The child's value as an operand: a pending branch's is planned (always a plain value).
   HashOperand value = HashWaves::kNone;
   bool needs_base = false;
+  // `lifted` is written field by field (see LiftShapeInto); its value, where planned, is filled
+  // at Flush.
   if (child.pending >= 0) {
     value = pending_[child.pending].value;
     if (fork == level) {
-      lifted = MergeValue();  // a plain value, filled at Flush
+      lifted.kind = MergeValue::Kind::kValue;  // a plain value
+      lifted.zero_count = 0;
+      lifted.zero_bits = Bytes32();
       p.lifted[side] = value;
       p.hash[side] = value;
       return;
     }
     // Lift's shape for a plain value; its base is the hash planned below.
-    lifted = MergeValue::MergeWithZero(Bytes32(), BitsInRange(child.ref.path, level, fork),
-                                       static_cast<uint8_t>(fork - level));
+    lifted.kind = MergeValue::Kind::kMergeWithZero;
+    lifted.zero_count = static_cast<uint8_t>(fork - level);
+    lifted.zero_bits = BitsInRange(child.ref.path, level, fork);
     needs_base = true;
   } else {
-    lifted = LiftShape(child.value, level, child.ref.path, fork, &needs_base);
+    LiftShapeInto(child.value, level, child.ref.path, fork, &needs_base, &lifted);
     if (needs_base) value = waves_.Copy(child.value.value);
   }
   if (needs_base) {
@@ -118,8 +123,9 @@ void SparseMerkleTree<Hasher>::SetChild(int32_t index, int fork, int side, const
                                 ParentPath(child.ref.path, level), value);
     p.hash[side] = waves_.Add(Kind::kMergeZeros, lifted.zero_count, lifted.zero_bits, p.lifted[side]);
   } else if (lifted.kind == MergeValue::Kind::kMergeWithZero) {
+    // The node stays put until Flush, which leaves this base alone: a literal in place.
     p.hash[side] = waves_.Add(Kind::kMergeZeros, lifted.zero_count, lifted.zero_bits,
-                              waves_.Copy(lifted.value));
+                              waves_.Literal(lifted.value.data()));
   } else {
     branch.child_hash[side] = lifted.value;
   }
@@ -265,24 +271,23 @@ absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
                                                    std::vector<uint8_t>* multiproof) {
   POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
   PrefetchPaths(leaves);
-  std::vector<std::vector<std::pair<int, MergeValue>>> siblings(multiproof ? leaves.size() : 0);
-  // A path at 10^6 leaves has ~20-25 siblings: one allocation each instead of a doubling chain.
-  for (auto& s : siblings) s.reserve(32);
+  // The multiproof's material, kept across batches (each key's siblings keep their capacity).
+  std::span<KeySiblings> material;
+  if (multiproof) {
+    if (proof_material_.size() < leaves.size()) proof_material_.resize(leaves.size());
+    material = std::span(proof_material_).first(leaves.size());
+    for (size_t i = 0; i < leaves.size(); ++i) {
+      material[i].key = leaves[i].key;
+      material[i].siblings.clear();
+    }
+  }
   DiscardPending();
   PlaceResult result;
   POM_RETURN_IF_ERROR(PlaceBatch(top_ ? &top_->ref : nullptr, top_ ? top_->hint : kNoHint,
-                                 BatchItems{leaves, siblings}, &result));
+                                 BatchItems{leaves, material}, &result));
   POM_RETURN_IF_ERROR(Flush(&result.top));
   if (result.changed) POM_RETURN_IF_ERROR(SetTop(result.top));
-  if (multiproof) {
-    std::vector<KeySiblings> material(leaves.size());
-    for (size_t i = 0; i < leaves.size(); ++i) {
-      material[i].key = leaves[i].key;
-      material[i].siblings = std::move(siblings[i]);
-      std::reverse(material[i].siblings.begin(), material[i].siblings.end());
-    }
-    *multiproof = CompileMultiproof(material);
-  }
+  if (multiproof) *multiproof = CompileMultiproof(material);
   return absl::OkStatus();
 }
 
@@ -480,7 +485,6 @@ absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SparseMerkleTree<Hasher>
     out.emplace_back(h, node.child_lifted[1 - side]);
     at = ChildAt(node, side);
   }
-  std::reverse(out.begin(), out.end());
   return out;
 }
 

@@ -157,7 +157,7 @@ class SparseMerkleTree {
   // siblings (height, lifted value), highest first, go to the matching `siblings` entry.
   struct BatchItems {
     std::span<const SmtLeaf> leaves;
-    std::span<std::vector<std::pair<int, MergeValue>>> siblings;  // empty: not collecting
+    std::span<KeySiblings> siblings;  // empty: not collecting
     BatchItems first(size_t n) const {
       return {leaves.first(n), siblings.empty() ? siblings : siblings.first(n)};
     }
@@ -166,7 +166,7 @@ class SparseMerkleTree {
     }
     // Records `sibling` at `height` for every item (when collecting).
     void AddSibling(int height, const MergeValue& sibling) const {
-      for (auto& s : siblings) s.emplace_back(height, sibling);
+      for (KeySiblings& s : siblings) s.siblings.emplace_back(height, sibling);
     }
   };
   // The walk at the node `at` kept under `hint` (null: an empty subtree).
@@ -178,6 +178,7 @@ class SparseMerkleTree {
                             PlaceResult* out);
   // The subtree of `items` where the tree was empty (zero values skipped): no siblings.
   absl::Status BuildBatch(BatchItems items, PlaceResult* out);
+  // The non-empty siblings on `key`'s path, highest first (KeySiblings' order).
   absl::StatusOr<std::vector<std::pair<int, MergeValue>>> SiblingsOf(const Bytes32& key) const;
   // Walks the union of the sorted leaves' paths one level at a time, starting every node of a
   // level on its way into the CPU cache before reading any of them: the nodes a batch update is
@@ -195,6 +196,7 @@ class SparseMerkleTree {
   NodeStore* store_;
   mutable Hasher hasher_;
   std::vector<PendingNode> pending_;
+  std::vector<KeySiblings> proof_material_;  // UpdateBatch's multiproof material
   // CopyNode's nodes, in chunks that never move (kept across operations).
   static constexpr size_t kCopyChunk = 64;
   std::vector<std::unique_ptr<std::array<Node, kCopyChunk>>> copy_chunks_;
