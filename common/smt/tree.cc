@@ -340,8 +340,9 @@ absl::Status SparseMerkleTree<Hasher>::PlaceBatch(const NodeRef* at, NodeHint hi
   Entry self;
   self.ref = *at;
   self.hint = hint;
-  // The walk below may read the node in place: until Flush it puts only leaves and opaque
-  // nodes at other refs, and reads a node it deleted only before putting anything.
+  // The walk below may read the node in place, and edit it there once its children are done:
+  // until Flush it puts only leaves and opaque nodes at other refs, and reads a node it
+  // deleted only before putting anything.
   if (Node* kept = store_->Edit(self.ref, self.hint)) {
     self.value = kept->value;
     return PlaceBatchAt(self, *kept, kept, items, out);
