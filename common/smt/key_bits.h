@@ -44,23 +44,6 @@ inline uint64_t MaskFrom(int n, int j) {
 
 }  // namespace key_bits_internal
 
-// k with bits 0..n-1 cleared. REQUIRES: 0 <= n <= 256.
-inline Bytes32 ClearBitsBelow(const Bytes32& k, int n) {
-  key_bits_internal::Words x = key_bits_internal::Load(k);
-  for (int j = 0; j < 4; ++j) x.w[j] &= key_bits_internal::MaskFrom(n, j);
-  return key_bits_internal::Store(x);
-}
-
-// k with bits n..255 cleared. REQUIRES: 0 <= n <= 256.
-inline Bytes32 ClearBitsFrom(const Bytes32& k, int n) {
-  key_bits_internal::Words x = key_bits_internal::Load(k);
-  for (int j = 0; j < 4; ++j) x.w[j] &= ~key_bits_internal::MaskFrom(n, j);
-  return key_bits_internal::Store(x);
-}
-
-// The key of the node at height h above k: k with bits 0..h cleared. REQUIRES: 0 <= h <= 255.
-inline Bytes32 ParentPath(const Bytes32& k, int h) { return ClearBitsBelow(k, h + 1); }
-
 // Bits lo..hi-1 of k, every other bit zero. REQUIRES: 0 <= lo <= hi <= 256.
 inline Bytes32 BitsInRange(const Bytes32& k, int lo, int hi) {
   key_bits_internal::Words x = key_bits_internal::Load(k);
@@ -69,6 +52,15 @@ inline Bytes32 BitsInRange(const Bytes32& k, int lo, int hi) {
   }
   return key_bits_internal::Store(x);
 }
+
+// k with bits 0..n-1 cleared. REQUIRES: 0 <= n <= 256.
+inline Bytes32 ClearBitsBelow(const Bytes32& k, int n) { return BitsInRange(k, n, 256); }
+
+// k with bits n..255 cleared. REQUIRES: 0 <= n <= 256.
+inline Bytes32 ClearBitsFrom(const Bytes32& k, int n) { return BitsInRange(k, 0, n); }
+
+// The key of the node at height h above k: k with bits 0..h cleared. REQUIRES: 0 <= h <= 255.
+inline Bytes32 ParentPath(const Bytes32& k, int h) { return ClearBitsBelow(k, h + 1); }
 
 // The highest bit index >= lo at which a and b differ, or -1 if they agree on all of them.
 inline int HighestDiffBit(const Bytes32& a, const Bytes32& b, int lo) {
