@@ -351,6 +351,9 @@ absl::Status DurableMatcher::WriteSnapshot() {
   const uint64_t seq = engine_->sequence();
   if (seq == last_snapshot_) return absl::OkStatus();
   const auto started = std::chrono::steady_clock::now();
+  // Recovery from this snapshot rebuilds only the proofs after it, so every proof up to it must
+  // be on disk: the last batch's went into the log after that batch's sync.
+  POM_RETURN_IF_ERROR(store_->SyncJournal());
   const std::string bytes = EncodeSnapshot(seq, engine_->root(), engine_->state(), engine_->ledger());
   POM_RETURN_IF_ERROR(WriteSnapshotFile(snapshot_dir(), seq, bytes));
   if (nodes_) {
