@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -929,69 +930,75 @@ void Gateway::Impl::Publish(std::vector<std::shared_ptr<const rules::EventProof>
 }
 
 void Gateway::Impl::Fanout(const Published& published, uint64_t event) {
-  // Each message is serialized once and shared by every connection that wants it.
+  // Each message is serialized once, for the first connection that wants it, and shared by every
+  // other one; a message nobody subscribed to is never serialized.
   struct Message {
-    Session::SubscriptionKey key;
-    std::optional<rules::MarketId> book;
+    Session::SubscriptionKey key;              // market data (empty for executions)
+    std::optional<rules::MarketId> book;       // a book delta's market
+    std::optional<rules::AccountId> account;   // an execution's owner
+    std::function<std::string()> serialize;
     std::shared_ptr<const std::string> text;
+    const std::shared_ptr<const std::string>& Text() {
+      if (!text) text = std::make_shared<const std::string>(serialize());
+      return text;
+    }
   };
-  std::vector<Message> market_data;
+  std::vector<Message> messages;
   for (const BookDelta& d : published.books) {
-    const std::string market = MarketName(d.market);
-    market_data.push_back({{"book", market}, d.market, std::make_shared<const std::string>(json{{"channel", "book"},
+    messages.push_back({{"book", MarketName(d.market)}, d.market, std::nullopt, [this, &d] {
+                          return json{{"channel", "book"},
                                       {"type", "delta"},
-                                      {"market", market},
+                                      {"market", MarketName(d.market)},
                                       {"seq", d.market_sequence},
                                       {"epoch", epoch_},
                                       {"event", d.event},
                                       {"bids", LevelsJson(d.bids)},
                                       {"asks", LevelsJson(d.asks)},
                                       {"checksum", d.checksum}}
-                                     .dump())});
+                              .dump();
+                        }, nullptr});
   }
   if (!published.trades.empty()) {
-    json list = json::array();
-    for (const Trade& t : published.trades) {
-      list.push_back(json{{"price", Dec(t.price)},
-                          {"amount", Dec(t.amount)},
-                          {"taker_side", t.taker_side == rules::Side::kBuy ? "buy" : "sell"},
-                          {"maker_order", t.maker_order},
-                          {"taker_order", t.taker_order}});
-    }
-    const std::string market = MarketName(published.trades[0].market);
-    market_data.push_back({{"trades", market}, std::nullopt,
-                           std::make_shared<const std::string>(
-                               json{{"channel", "trades"}, {"market", market}, {"event", event}, {"trades", list}}.dump())});
+    messages.push_back({{"trades", MarketName(published.trades[0].market)}, std::nullopt, std::nullopt, [&published, event] {
+                          json list = json::array();
+                          for (const Trade& t : published.trades) {
+                            list.push_back(json{{"price", Dec(t.price)},
+                                                {"amount", Dec(t.amount)},
+                                                {"taker_side", t.taker_side == rules::Side::kBuy ? "buy" : "sell"},
+                                                {"maker_order", t.maker_order},
+                                                {"taker_order", t.taker_order}});
+                          }
+                          return json{{"channel", "trades"}, {"market", MarketName(published.trades[0].market)},
+                                      {"event", event}, {"trades", list}}
+                              .dump();
+                        }, nullptr});
   }
-  std::vector<std::pair<rules::AccountId, std::shared_ptr<const std::string>>> executions;
   for (const Execution& e : published.executions) {
-    json fills = json::array();
-    for (const rules::Fill& f : e.fills) fills.push_back(FillJson(f));
-    json cancelled = json::array();
-    for (uint64_t c : e.cancelled) cancelled.push_back(c);
-    executions.emplace_back(
-        e.account,
-        std::make_shared<const std::string>(json{{"channel", "executions"},
-             {"kind", e.kind},
-             {"sequence", e.event},
-             {"root", Hex(e.root.span())},
-             {"status", e.reject == 0 ? "accepted" : std::string(rules::RejectCodeName(static_cast<rules::RejectCode>(e.reject)))},
-             {"market", MarketName(e.market)},
-             {"order_id", e.order},
-             {"client_order_id", e.client_order_id},
-             {"fills", fills},
-             {"resting", Dec(e.resting)},
-             {"cancelled", cancelled}}
-            .dump()));
+    messages.push_back({{}, std::nullopt, e.account, [&e] {
+                          json fills = json::array();
+                          for (const rules::Fill& f : e.fills) fills.push_back(FillJson(f));
+                          json cancelled = json::array();
+                          for (uint64_t c : e.cancelled) cancelled.push_back(c);
+                          return json{{"channel", "executions"},
+                                      {"kind", e.kind},
+                                      {"sequence", e.event},
+                                      {"root", Hex(e.root.span())},
+                                      {"status", e.reject == 0 ? "accepted"
+                                                               : std::string(rules::RejectCodeName(static_cast<rules::RejectCode>(e.reject)))},
+                                      {"market", MarketName(e.market)},
+                                      {"order_id", e.order},
+                                      {"client_order_id", e.client_order_id},
+                                      {"fills", fills},
+                                      {"resting", Dec(e.resting)},
+                                      {"cancelled", cancelled}}
+                              .dump();
+                        }, nullptr});
   }
   for (auto& weak : sessions_) {
     std::shared_ptr<Session> s = weak.lock();
     if (!s) continue;
-    for (const Message& m : market_data) {
-      if (s->Subscribed(m.key)) s->Send(m.text, m.book);
-    }
-    for (const auto& [account, text] : executions) {
-      if (s->WantsExecutions(account)) s->Send(text);
+    for (Message& m : messages) {
+      if (m.account.has_value() ? s->WantsExecutions(*m.account) : s->Subscribed(m.key)) s->Send(m.Text(), m.book);
     }
   }
 }
