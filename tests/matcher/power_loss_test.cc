@@ -79,7 +79,7 @@ TEST(PowerLoss, NoAcknowledgedCommandIsLost) {
       EXPECT_EQ(**journaled, wire.SerializeAsString()) << seq;
     }
     // Every event's proof is there: the ones after the snapshot rebuilt by the recovery, the
-    // ones before it flushed when the snapshot was written (proofs are not in the log).
+    // ones up to it synced when the snapshot was written.
     for (uint64_t seq = 1; seq <= recovered; ++seq) {
       absl::StatusOr<std::optional<std::string>> proof = (*m)->store().ReadProof(seq);
       ASSERT_TRUE(proof.ok() && proof->has_value()) << "proof " << seq << " missing after the restart";
