@@ -18,6 +18,17 @@ namespace {
 
 using testing::TempDir;
 
+// A matcher on `env` (a PowerLossFileSystem), new from the workload's genesis.
+DurableMatcherOptions OnPowerLossDisk(const std::string& data, const workload::Workload& w,
+                                      uint64_t snapshot_interval, rocksdb::Env* env) {
+  DurableMatcherOptions o;
+  o.data_dir = data;
+  o.genesis = w.genesis;
+  o.snapshot_interval = snapshot_interval;
+  o.env = env;
+  return o;
+}
+
 TEST(PowerLoss, NoAcknowledgedCommandIsLost) {
   TempDir dir;
   const workload::Workload w = testing::WriteWorkload(dir / "cmds", 91, 4000);
@@ -30,12 +41,7 @@ TEST(PowerLoss, NoAcknowledgedCommandIsLost) {
     std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
     std::vector<std::pair<uint64_t, rules::Command>> acked;
     {
-      DurableMatcherOptions o;
-      o.data_dir = data;
-      o.genesis = w.genesis;
-      o.snapshot_interval = 1000;
-      o.env = env.get();
-      absl::StatusOr<std::unique_ptr<DurableMatcher>> m = DurableMatcher::Open(o);
+      absl::StatusOr<std::unique_ptr<DurableMatcher>> m = DurableMatcher::Open(OnPowerLossDisk(data, w, 1000, env.get()));
       ASSERT_TRUE(m.ok()) << m.status();
       // The power goes out at a random moment, from another thread, while batches commit.
       std::atomic<bool> cut{false};
@@ -110,11 +116,7 @@ TEST(PowerLoss, EveryProofUpToASnapshotSurvivesACutRightAfterIt) {
     std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
     uint64_t snapshot_at = 0;
     {
-      DurableMatcherOptions o;
-      o.data_dir = data;
-      o.genesis = w.genesis;
-      o.snapshot_interval = 200;
-      o.env = env.get();
+      const DurableMatcherOptions o = OnPowerLossDisk(data, w, 200, env.get());
       absl::StatusOr<std::unique_ptr<DurableMatcher>> m = DurableMatcher::Open(o);
       ASSERT_TRUE(m.ok()) << m.status();
       for (size_t next = 0; next < w.commands.size() && snapshot_at == 0; next += batch_size) {
