@@ -86,6 +86,8 @@ class Engine {
   absl::StatusOr<AccountProof> ProveAccount(const rules::AccountId& user, std::vector<uint32_t> currencies) const;
 
   const Bytes32& root() const { return tree_->root(); }
+  // What the tree's updates have cost so far (for benchmarks).
+  const smt::SparseMerkleTree<Sha256Hasher>::Work& tree_work() const { return tree_->work(); }
   // Non-empty leaves in the state tree (0 when the tree lives in an external store).
   size_t live_leaves() const { return owned_store_ ? owned_store_->leaf_count() : 0; }
   uint64_t sequence() const { return sequence_; }

@@ -159,6 +159,8 @@ void SparseMerkleTree<Hasher>::MakeBranch(const Entry& a, const Entry& b, int fo
 template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::Flush(std::optional<Entry>* e) {
   waves_.Evaluate(hasher_);
+  work_.branches += pending_.size();
+  work_.hashes += waves_.jobs();
   // Children were added before their parents: each child is stored, and its hint known, first.
   for (PendingNode& p : pending_) {
     Node& node = *p.node;
@@ -259,6 +261,8 @@ absl::StatusOr<Bytes32> SparseMerkleTree<Hasher>::Get(const Bytes32& key) const 
 template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::Update(const Bytes32& key, const Bytes32& value) {
   const Entry m{NodeRef{0, key}, MergeValue::FromValue(value)};
+  ++work_.batches;
+  ++work_.leaves;
   DiscardPending();
   POM_ASSIGN_OR_RETURN(PlaceResult result, Place(top_, m, Node::Kind::kLeaf));
   POM_RETURN_IF_ERROR(Flush(&result.top));
@@ -270,6 +274,8 @@ template <typename Hasher>
 absl::Status SparseMerkleTree<Hasher>::UpdateBatch(std::vector<SmtLeaf> leaves,
                                                    std::vector<uint8_t>* multiproof) {
   POM_RETURN_IF_ERROR(SortLeavesForProof(leaves));
+  ++work_.batches;
+  work_.leaves += leaves.size();
   PrefetchPaths(leaves);
   // The multiproof's material, kept across batches (each key's siblings keep their capacity).
   std::span<KeySiblings> material;

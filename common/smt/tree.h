@@ -47,6 +47,17 @@ class SparseMerkleTree {
   SparseMerkleTree(SparseMerkleTree&&) = default;
   SparseMerkleTree& operator=(SparseMerkleTree&&) = default;
 
+  // What the mutations so far have cost, summed: how many batches and leaves they applied (a
+  // single Update counts as a batch of one), how many branches they rewrote or created and how
+  // many hashes those took. Kept for benchmarks (pom-bench prove reports them per event).
+  struct Work {
+    uint64_t batches = 0;
+    uint64_t leaves = 0;
+    uint64_t branches = 0;
+    uint64_t hashes = 0;
+  };
+  const Work& work() const { return work_; }
+
   // The root: all-zero for the empty tree.
   const Bytes32& root() const { return root_; }
   bool empty() const { return !top_.has_value(); }
@@ -205,6 +216,7 @@ class SparseMerkleTree {
   mutable std::vector<PrefetchVisit> prefetch_frontier_, prefetch_next_;  // PrefetchPaths' scratch
   std::optional<Entry> top_;
   Bytes32 root_;
+  Work work_;
 };
 
 extern template class SparseMerkleTree<Sha256Hasher>;

@@ -48,6 +48,29 @@ TEST_F(SmtTreeTest, EmptyTreeHasZeroRootAndProvesAbsence) {
   EXPECT_TRUE(root->IsZero());
 }
 
+TEST_F(SmtTreeTest, WorkCountsBatchesLeavesBranchesAndHashes) {
+  // Keys 0 and 1 fork at height 0: one branch, whose children need no lifting (one hash).
+  ASSERT_TRUE(tree_.UpdateBatch({{Key(0), Val(1)}, {Key(1), Val(2)}}).ok());
+  EXPECT_EQ(tree_.work().batches, 1u);
+  EXPECT_EQ(tree_.work().leaves, 2u);
+  EXPECT_EQ(tree_.work().branches, 1u);
+  EXPECT_EQ(tree_.work().hashes, 1u);
+  // A changed leaf rewrites its branch; an unchanged one rewrites nothing.
+  ASSERT_TRUE(tree_.Update(Key(1), Val(3)).ok());
+  ASSERT_TRUE(tree_.Update(Key(1), Val(3)).ok());
+  EXPECT_EQ(tree_.work().batches, 3u);
+  EXPECT_EQ(tree_.work().leaves, 4u);
+  EXPECT_EQ(tree_.work().branches, 2u);
+  EXPECT_EQ(tree_.work().hashes, 2u);
+  // Keys 0 and 2^255 fork at height 255: each child is lifted across 255 empty levels (a base
+  // hash and a merge-with-zeros hash), then the fork: five hashes.
+  MemoryNodeStore store;
+  Tree wide = *Tree::Open(&store);
+  ASSERT_TRUE(wide.UpdateBatch({{Key(0), Val(1)}, {Key(0, 0x80), Val(2)}}).ok());
+  EXPECT_EQ(wide.work().branches, 1u);
+  EXPECT_EQ(wide.work().hashes, 5u);
+}
+
 TEST_F(SmtTreeTest, InsertGetDelete) {
   ASSERT_TRUE(tree_.Update(Key(1), Val(10)).ok());
   ASSERT_TRUE(tree_.Update(Key(2), Val(20)).ok());
