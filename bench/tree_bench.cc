@@ -5,6 +5,9 @@
 //   EventUpdate     what the engine does per event: set K random live keys to new values and
 //                   produce their multiproof, leaf by leaf (Update ×K, then Multiproof) or as one
 //                   batch (UpdateBatch); both variants run in the same invocation, side by side
+//   DependentRead   the machine's memory latency as a tree walk meets it: each read's address
+//                   comes from the read before, over a working set of M MiB (one 64-byte line per
+//                   read, in a random cycle); ns per read
 // Trees are built once per (hasher, N) and shared by the benchmarks that use them; building
 // a 10^6-leaf tree takes several seconds and is not timed.
 #include <map>
@@ -155,6 +158,30 @@ void BM_EventUpdate(benchmark::State& state) {
   latency.Report(state);
 }
 
+void BM_DependentRead(benchmark::State& state) {
+  const size_t lines = (static_cast<size_t>(state.range(0)) << 20) / 64;
+  struct alignas(64) Line {
+    uint64_t next;
+  };
+  std::vector<Line> memory(lines);
+  // One random cycle through every line: Sattolo's shuffle of the visiting order.
+  std::vector<uint32_t> order(lines);
+  for (size_t i = 0; i < lines; ++i) order[i] = static_cast<uint32_t>(i);
+  testing::Rng rng(46);
+  for (size_t i = lines - 1; i > 0; --i) std::swap(order[i], order[rng.Next() % i]);
+  for (size_t i = 0; i < lines; ++i) memory[order[i]].next = order[(i + 1) % lines];
+  uint64_t at = 0;
+  for (size_t i = 0; i < lines; ++i) at = memory[at].next;  // warm the pages, not the caches' order
+  constexpr int kReads = 1024;
+  for (auto _ : state) {
+    for (int i = 0; i < kReads; ++i) at = memory[at].next;
+    benchmark::DoNotOptimize(at);
+  }
+  state.SetItemsProcessed(state.iterations() * kReads);
+  state.counters["ns_per_read"] = benchmark::Counter(static_cast<double>(state.iterations() * kReads),
+                                                     benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 void Sizes(benchmark::internal::Benchmark* b) {
   for (int64_t n : {10'000, 100'000, 1'000'000}) b->Arg(n);
 }
@@ -173,6 +200,8 @@ BENCHMARK_TEMPLATE(BM_VerifyProof, Blake2b256Hasher)->Apply(SizesAndKeys)->ArgNa
 BENCHMARK_TEMPLATE(BM_EventUpdate, Sha256Hasher)
     ->ArgsProduct({{10'000, 1'000'000}, {10}, {0, 1}})
     ->ArgNames({"leaves", "keys", "batched"});
+
+BENCHMARK(BM_DependentRead)->Arg(1)->Arg(4)->Arg(8)->Arg(16)->Arg(64)->Arg(512)->ArgName("MiB");
 
 }  // namespace
 }  // namespace pom::bench
