@@ -7,7 +7,9 @@
 //       times pom-verifier's check of a proof file (signature checks on N threads, or none)
 //   pom-bench prove --users U --events N [--markets M] [--seed S]
 //       builds a state of about 4 leaves per user (deposits, untimed), then times N generated
-//       events with proofs: events/s, per-event latency percentiles, proof bytes per event kind
+//       events with proofs: events/s, per-event latency percentiles, proof bytes per event kind,
+//       the tree's work per event, and the floor under an event here (the rules alone, timed
+//       on an engine without proofs, plus the tree's hashes at the best SHA-256 rate)
 //   pom-bench e2e [--events N] [--users U] [--clients C] [--seed S] [--bin DIR] [--json]
 //       starts pom-verifier and pom-matcher on loopback and times signed orders from gRPC Submit
 //       until the verifier has verified them (bench/e2e.h)

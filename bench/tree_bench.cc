@@ -164,14 +164,14 @@ void BM_DependentRead(benchmark::State& state) {
     uint64_t next;
   };
   std::vector<Line> memory(lines);
-  // One random cycle through every line: Sattolo's shuffle of the visiting order.
+  // One cycle through every line, in a random visiting order.
   std::vector<uint32_t> order(lines);
   for (size_t i = 0; i < lines; ++i) order[i] = static_cast<uint32_t>(i);
   testing::Rng rng(46);
   for (size_t i = lines - 1; i > 0; --i) std::swap(order[i], order[rng.Next() % i]);
   for (size_t i = 0; i < lines; ++i) memory[order[i]].next = order[(i + 1) % lines];
   uint64_t at = 0;
-  for (size_t i = 0; i < lines; ++i) at = memory[at].next;  // warm the pages, not the caches' order
+  for (size_t i = 0; i < lines; ++i) at = memory[at].next;  // every page touched before timing
   constexpr int kReads = 1024;
   for (auto _ : state) {
     for (int i = 0; i < kReads; ++i) at = memory[at].next;
