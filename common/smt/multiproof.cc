@@ -1,7 +1,6 @@
 #include "common/smt/multiproof.h"
 
 #include <algorithm>
-#include <ranges>
 
 #include "common/check.h"
 
@@ -70,15 +69,18 @@ std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys) {
     out.push_back(kOpLeaf);
     int zero_count = 0;
     size_t next = 0;
-    // Lowest first, as the program merges them.
-    const auto sibs = std::views::reverse(keys[i].siblings);
+    // Lowest first, as the program merges them (the list is highest first). Indexed by hand:
+    // clang-14, which builds the fuzzers, cannot compile libstdc++ 12's std::views::reverse.
+    const std::vector<std::pair<int, MergeValue>>& highest_first = keys[i].siblings;
+    const size_t count = highest_first.size();
+    auto sib = [&](size_t k) -> const std::pair<int, MergeValue>& { return highest_first[count - 1 - k]; };
     // Jump from one height with something to merge (a sibling, or an earlier group waiting at
     // its fork) to the next; the heights between are empty siblings.
     int h = 0;
     while (h < fork) {
-      while (next < sibs.size() && sibs[next].first < h) ++next;
+      while (next < count && sib(next).first < h) ++next;
       int event = fork;
-      if (next < sibs.size()) event = std::min(event, sibs[next].first);
+      if (next < count) event = std::min(event, sib(next).first);
       if (!pending.empty()) event = std::min(event, pending.back());
       zero_count += event - h;
       h = event;
@@ -89,7 +91,7 @@ std::vector<uint8_t> CompileMultiproof(std::span<const KeySiblings> keys) {
         pending.pop_back();
         out.push_back(kOpMergeTop);
       } else {
-        AppendSibling(out, sibs[next].second);
+        AppendSibling(out, sib(next).second);
       }
       ++h;
     }
